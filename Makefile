@@ -1,0 +1,40 @@
+# retaguarda: `make run` (demo on SQLite) and `make test` (whole suite, SQLite and PostgreSQL).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+DEV_STAMP := $(VENV)/.installed-dev-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test lint install install-dev messages bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $(STAMP)
+
+$(DEV_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(DEV_STAMP) $(STAMP)
+
+install: $(STAMP)
+install-dev: $(DEV_STAMP)
+
+run: $(STAMP)
+	RETAGUARDA_MODE=development $(BIN)/retaguarda run
+
+test: $(DEV_STAMP)
+	$(BIN)/python tests/run.py
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check retaguarda tests conftest.py
+	$(BIN)/ruff format --check retaguarda tests conftest.py
+	$(BIN)/lint-imports
+
+messages: $(DEV_STAMP)
+	$(BIN)/python -m retaguarda.i18n compile
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,46 @@
+import pytest
+
+from retaguarda.core.choices import Role
+from retaguarda.core.testing import actor_build, api_client_for, client_for, company_build, user_build
+
+ALL_ROLES = list(Role.values)
+
+
+@pytest.fixture
+def company(db):
+    return company_build(country="ES")
+
+
+@pytest.fixture
+def company_br(db):
+    return company_build(country="BR")
+
+
+@pytest.fixture
+def admin_user(company):
+    return user_build(company, Role.ADMINISTRATOR)
+
+
+@pytest.fixture
+def admin_actor(company):
+    return actor_build(company, Role.ADMINISTRATOR)
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    return client_for(admin_user)
+
+
+@pytest.fixture
+def admin_api(admin_user, company):
+    return api_client_for(admin_user, company)
+
+
+@pytest.fixture
+def role_user(company):
+    """Factory: a user with the given role (and partner areas) in `company`."""
+
+    def make(role, areas=()):
+        return user_build(company, role, areas=areas)
+
+    return make

@@ -1,0 +1,3 @@
+from retaguarda.cli import main
+
+main()

@@ -1,0 +1,35 @@
+"""The versioned JSON API under /api/v1/: every area's router mounted on one NinjaAPI."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from retaguarda.core.apikit import bearer
+
+from . import errors
+
+api = NinjaAPI(
+    title="retaguarda API",
+    version="1",
+    description=(
+        "The back office's API for the front office and other systems. Authenticate with "
+        "`Authorization: Bearer <token>`; POSTs accept an `Idempotency-Key` header. Every 4xx "
+        'answers {"error": {"code", "message", "fields"}}.'
+    ),
+    auth=bearer,
+    urls_namespace="api-v1",
+)
+errors.install(api)
+
+
+def mount() -> None:
+    from retaguarda.catalog.api import router as catalog_router
+    from retaguarda.core.api import router as core_router
+    from retaguarda.parties.api import router as parties_router
+
+    api.add_router("/core/", core_router)
+    api.add_router("/parties/", parties_router)
+    api.add_router("/catalog/", catalog_router)
+
+
+mount()

@@ -1,0 +1,50 @@
+"""What every area's ninja router shares: bearer authentication, the error shape, pagination."""
+
+from __future__ import annotations
+
+from ninja import Schema
+from ninja.pagination import LimitOffsetPagination
+from ninja.security import HttpBearer
+
+from .services import api_token_authenticate
+
+
+class BearerToken(HttpBearer):
+    """`Authorization: Bearer rtg_…`; sets request.actor and request.user."""
+
+    def authenticate(self, request, token):
+        actor = api_token_authenticate(token)
+        if actor is None:
+            return None
+        request.actor = actor
+        request.user = actor.user
+        return actor
+
+
+bearer = BearerToken()
+
+
+class ErrorDetail(Schema):
+    code: str
+    message: str
+    fields: dict[str, list[str]] = {}
+
+
+class ErrorOut(Schema):
+    error: ErrorDetail
+
+
+# Responses every authenticated endpoint may give, for the OpenAPI document.
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class Pagination(LimitOffsetPagination):
+    """`?limit=&offset=`; responses are {"items": [...], "count": n}. Limit capped at 500."""
+
+    class Input(LimitOffsetPagination.Input):
+        pass
+
+    def paginate_queryset(self, queryset, pagination, request=None, **params):
+        pagination.limit = max(1, min(int(pagination.limit or 50), 500))
+        pagination.offset = max(0, int(pagination.offset or 0))
+        return super().paginate_queryset(queryset, pagination, request=request, **params)

@@ -1,0 +1,216 @@
+"""Company, users and their roles, and the cross-cutting records: audit, sequences, events,
+webhooks, idempotency, API tokens, login attempts."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Area, Country, Currency, Language, Role, WebhookDeliveryStatus
+
+
+class Company(models.Model):
+    legal_name = models.CharField(_("legal name"), max_length=200)
+    trade_name = models.CharField(_("trade name"), max_length=200, blank=True)
+    tax_id = models.CharField(_("tax id"), max_length=32)
+    country = models.CharField(_("country"), max_length=2, choices=Country.choices)
+    base_currency = models.CharField(_("base currency"), max_length=3, choices=Currency.choices)
+    default_language = models.CharField(_("default language"), max_length=8, choices=Language.choices)
+    # Fiscal settings: regime (e.g. Simples Nacional / Regime Normal, IVA general), state or
+    # province, rounding policy. Typed fields come with billing; kept as data until then.
+    fiscal_settings = models.JSONField(_("fiscal settings"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        constraints = [models.UniqueConstraint(fields=["country", "tax_id"], name="company_unique_tax_id")]
+
+    def __str__(self) -> str:
+        return self.trade_name or self.legal_name
+
+
+class User(AbstractUser):
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+
+class Membership(models.Model):
+    """Grants a user one role in one company; partners are limited to `areas`."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    areas = models.JSONField(_("partner areas"), default=list, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        constraints = [models.UniqueConstraint(fields=["user", "company"], name="membership_unique_user_company")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.company}: {self.role}"
+
+
+class AuditLog(models.Model):
+    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_label = models.CharField(max_length=150, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    object_type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=64)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit record")
+        indexes = [models.Index(fields=["object_type", "object_id", "at"], name="audit_object_idx")]
+        ordering = ["-at", "-id"]
+
+
+class Sequence(models.Model):
+    """The locked counter row behind gap-free numbering per company, series and year."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    series = models.CharField(max_length=32)
+    year = models.PositiveIntegerField()
+    last_number = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "series", "year"], name="sequence_unique_series_year")
+        ]
+
+
+class OutboxEvent(models.Model):
+    """A domain event, written in the transaction that caused it and delivered after commit."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class WebhookSubscription(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="webhook_subscriptions")
+    name = models.CharField(_("name"), max_length=100)
+    url = models.URLField(_("URL"), max_length=500)
+    secret = models.CharField(_("signing secret"), max_length=100)
+    # Event names, or ["*"] for all.
+    events = models.JSONField(_("events"), default=list)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook subscription")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def wants(self, event_name: str) -> bool:
+        return "*" in self.events or event_name in self.events
+
+
+class WebhookDelivery(models.Model):
+    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=16, choices=WebhookDeliveryStatus.choices, default="pending")
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+
+class WebhookAttempt(models.Model):
+    """One HTTP try of a delivery: the delivery log."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField()
+    at = models.DateTimeField(auto_now_add=True)
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class IdempotencyRecord(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=300)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveIntegerField()
+    response_body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "key"], name="idempotency_unique_key")]
+
+
+class ApiToken(models.Model):
+    """A bearer token; only its SHA-256 is stored, the secret is shown once at creation."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=16, db_index=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class LoginFailure(models.Model):
+    """Failed log-ins, kept in the database so throttling works across processes."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    ip = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+
+__all__ = [
+    "Area",
+    "ApiToken",
+    "AuditLog",
+    "Company",
+    "IdempotencyRecord",
+    "LoginFailure",
+    "Membership",
+    "OutboxEvent",
+    "Role",
+    "Sequence",
+    "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
+]
