@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "retaguarda.catalog",
     "retaguarda.web",
     "retaguarda.api",
+    "retaguarda.demo",
 ]
 
 MIDDLEWARE = [
@@ -74,6 +75,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "retaguarda.api.middleware.IdempotencyMiddleware",
     "retaguarda.web.middleware.ActiveCompanyMiddleware",
+    "retaguarda.web.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "retaguarda.urls"

@@ -1,3 +1,7 @@
+from .urls_import import urlpatterns as import_urlpatterns
+
 app_name = "catalog"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    *import_urlpatterns,
+]

@@ -1,3 +1,7 @@
+from .urls_import import urlpatterns as import_urlpatterns
+
 app_name = "parties"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    *import_urlpatterns,
+]

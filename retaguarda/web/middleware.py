@@ -41,3 +41,27 @@ class ActiveCompanyMiddleware:
         if request.user.is_authenticated:
             request.actor = actor_for(request.user, request.session.get(SESSION_COMPANY_KEY))
         return self.get_response(request)
+
+
+class DomainErrorMiddleware:
+    """A service's PermissionDenied or NotFound raised in a page view becomes a 403 or 404 page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.shortcuts import render
+
+        from retaguarda.common.errors import NotFound, PermissionDenied
+        from retaguarda.core.ui.decorators import forbidden
+
+        if request.path.startswith("/api/"):
+            return None
+        if isinstance(exception, PermissionDenied):
+            return forbidden(request, exception.message)
+        if isinstance(exception, NotFound):
+            return render(request, "core/forbidden.html", {"message": exception.message}, status=404)
+        return None

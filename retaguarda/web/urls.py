@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+from django.urls import include, path, reverse_lazy
 
 from . import views
 
@@ -18,4 +18,5 @@ urlpatterns = [
         ),
         name="profile",
     ),
+    path("admin/", include("retaguarda.web.urls_admin")),
 ]

@@ -1,0 +1,3 @@
+"""Import and export pages of catalog (CSV and XLSX)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Import and export pages of parties (CSV and XLSX)."""
+
+urlpatterns: list = []
