@@ -21,9 +21,8 @@ import sys
 
 ALIASES = {
     "check": "configcheck",
-    "worker": "worker",
-    "user": "user",
-    "token": "token",
+    "import": "importdata",
+    "export": "exportdata",
 }
 
 
