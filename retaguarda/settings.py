@@ -147,7 +147,8 @@ TIME_ZONE = os.environ.get("RETAGUARDA_TIME_ZONE", "UTC")
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# collectstatic target (optional: WhiteNoise serves installed packages' assets through the finders).
+STATIC_ROOT = os.environ.get("RETAGUARDA_STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
