@@ -44,3 +44,13 @@ def role_user(company):
         return user_build(company, role, areas=areas)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    """Each test starts in English; the language middleware activates per request and would leak."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
