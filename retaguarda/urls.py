@@ -8,3 +8,9 @@ urlpatterns = [
     path("catalog/", include("retaguarda.catalog.urls")),
     path("", include("retaguarda.web.urls")),
 ]
+
+# Error pages in the user's language (retaguarda/web/views.py).
+handler400 = "retaguarda.web.views.bad_request"
+handler403 = "retaguarda.web.views.permission_denied"
+handler404 = "retaguarda.web.views.page_not_found"
+handler500 = "retaguarda.web.views.server_error"

@@ -1,15 +1,16 @@
-"""Core endpoints: who am I, and the caller's API tokens."""
+"""Core endpoints: who am I, the caller's API tokens, webhook subscriptions."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import paginate
 
 from .apikit import ERRORS, Pagination
-from .models import ApiToken
 from .permissions import require
-from .services import api_token_revoke
+from .selectors import api_tokens_for, webhook_subscriptions_for
+from .services import api_token_revoke, webhook_subscription_create
 
 router = Router(tags=["core"])
 
@@ -44,20 +45,47 @@ class TokenOut(Schema):
 
 
 @router.get("/tokens", response={200: list[TokenOut], **ERRORS})
-def token_list(request, limit: int = 50, offset: int = 0):
+@paginate(Pagination)
+def token_list(request):
     require(request.actor, "core.tokens.manage")
-    limit = max(1, min(limit, 500))
-    offset = max(0, offset)
-    return list(
-        ApiToken.objects.filter(user=request.actor.user, company=request.actor.company).order_by("-id")[
-            offset : offset + limit
-        ]
-    )
+    return api_tokens_for(request.actor).order_by("-id")
 
 
 @router.post("/tokens/{token_id}/revoke", response={200: TokenOut, **ERRORS})
 def token_revoke(request, token_id: int):
     return api_token_revoke(actor=request.actor, token_id=token_id)
+
+
+class WebhookIn(Schema):
+    name: str
+    url: str = Field(description="Where events are POSTed (http or https).")
+    events: list[str] = Field(["*"], description='Event names such as "order.confirmed", "order.*", or "*".')
+
+
+class WebhookOut(Schema):
+    id: int
+    name: str
+    url: str
+    events: list[str]
+    is_active: bool
+    created_at: datetime
+
+
+class WebhookCreatedOut(WebhookOut):
+    secret: str = Field(description="Signing secret: verify X-Retaguarda-Signature with it (HMAC-SHA256).")
+
+
+@router.get("/webhooks", response={200: list[WebhookOut], **ERRORS})
+@paginate(Pagination)
+def webhook_list(request):
+    require(request.actor, "core.webhooks.manage")
+    return webhook_subscriptions_for(request.actor).order_by("id")
+
+
+@router.post("/webhooks", response={201: WebhookCreatedOut, **ERRORS})
+def webhook_post(request, payload: WebhookIn):
+    subscription = webhook_subscription_create(actor=request.actor, **payload.model_dump())
+    return Status(201, subscription)
 
 
 __all__ = ["router", "Pagination"]

@@ -46,5 +46,6 @@ class Pagination(LimitOffsetPagination):
 
     def paginate_queryset(self, queryset, pagination, request=None, **params):
         pagination.limit = max(1, min(int(pagination.limit or 50), 500))
-        pagination.offset = max(0, int(pagination.offset or 0))
+        # Capped so that offset + limit stays a 64-bit integer in SQL (a larger one is a 500).
+        pagination.offset = max(0, min(int(pagination.offset or 0), 10**15))
         return super().paginate_queryset(queryset, pagination, request=request, **params)

@@ -119,7 +119,11 @@ class WebhookSubscription(models.Model):
         return self.name
 
     def wants(self, event_name: str) -> bool:
-        return "*" in self.events or event_name in self.events
+        """Subscribed to `event_name`: listed, or "*", or a prefix pattern such as "order.*"."""
+        return any(
+            pattern == "*" or pattern == event_name or (pattern.endswith(".*") and event_name.startswith(pattern[:-1]))
+            for pattern in self.events
+        )
 
 
 class WebhookDelivery(models.Model):
@@ -136,6 +140,9 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return str(_("Webhook delivery #%(id)s") % {"id": self.pk})
 
 
 class WebhookAttempt(models.Model):
@@ -196,6 +203,8 @@ class LoginFailure(models.Model):
     username = models.CharField(max_length=150, db_index=True)
     ip = models.CharField(max_length=64, blank=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The failure that crossed the lock threshold: the lock runs from it, whatever the window.
+    locked = models.BooleanField(default=False)
 
 
 __all__ = [

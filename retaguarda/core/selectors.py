@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import CharField, Q, QuerySet
+from django.db.models.functions import Cast, Lower
 
-from .models import AuditLog, Company, Membership
+from .models import ApiToken, AuditLog, Company, Membership, WebhookDelivery, WebhookSubscription
 from .permissions import Actor
 
 
@@ -34,3 +35,53 @@ def timeline_for(*, company, obj) -> QuerySet[AuditLog]:
     return AuditLog.objects.filter(
         company=company, object_type=obj._meta.label_lower, object_id=str(obj.pk)
     ).select_related("actor")
+
+
+def audit_recent(*, company, limit: int = 10) -> list[AuditLog]:
+    """The company's latest audit rows, newest first (the dashboard's recent activity)."""
+    return list(AuditLog.objects.filter(company=company).order_by("-at", "-id")[:limit])
+
+
+def audit_log_for(actor: Actor) -> QuerySet[AuditLog]:
+    """The company's audit rows, plus the log-in events (failures, locks, successes) of its members."""
+    members = Membership.objects.filter(company=actor.company)
+    member_usernames = members.annotate(name=Lower("user__username")).values("name")
+    member_ids = members.annotate(uid=Cast("user_id", CharField())).values("uid")
+    return AuditLog.objects.filter(
+        Q(company=actor.company)
+        | Q(company__isnull=True, object_type="auth.login", object_id__in=member_usernames)
+        | Q(company__isnull=True, object_type="core.user", action="login.succeeded", object_id__in=member_ids)
+    ).select_related("actor")
+
+
+def webhook_subscriptions_for(actor: Actor) -> QuerySet[WebhookSubscription]:
+    return WebhookSubscription.objects.filter(company=actor.company)
+
+
+def webhook_deliveries_for(subscription: WebhookSubscription) -> QuerySet[WebhookDelivery]:
+    """A subscription's delivery log, newest first, with each delivery's attempts."""
+    return (
+        WebhookDelivery.objects.filter(subscription=subscription)
+        .select_related("event")
+        .prefetch_related("attempt_log")
+        .order_by("-id")
+    )
+
+
+def jobs_for(actor: Actor):
+    """Background jobs of the actor's company, and the instance-wide ones that name no company."""
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(
+        Q(args_kwargs__kwargs__company_id=actor.company.pk) | ~Q(args_kwargs__kwargs__has_key="company_id")
+    )
+
+
+def api_tokens_for(actor: Actor) -> QuerySet[ApiToken]:
+    """The actor's own tokens in the active company."""
+    return ApiToken.objects.filter(user_id=actor.user_id, company=actor.company)
+
+
+def members_for(actor: Actor) -> QuerySet[Membership]:
+    """Everyone granted a role in the actor's company, active or not."""
+    return Membership.objects.filter(company=actor.company).select_related("user")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
-from datetime import date
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from retaguarda.common.errors import NotFound, ValidationFailed
+from retaguarda.common.errors import NotFound, PermissionDenied, ValidationFailed
 
 from .models import (
     ApiToken,
@@ -85,7 +87,7 @@ def sequence_next(*, company, series: str, year: int | None = None) -> int:
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("sequence_next must be called inside a transaction")
-    year = year or date.today().year
+    year = year or timezone.localdate().year
     filters = {"company": company, "series": series, "year": year}
     updated = Sequence.objects.filter(**filters).update(last_number=F("last_number") + 1)
     if not updated:
@@ -100,7 +102,11 @@ def sequence_next(*, company, series: str, year: int | None = None) -> int:
 
 
 def event_emit(*, company, name: str, obj=None, payload: dict | None = None) -> OutboxEvent:
-    """Write a domain event to the outbox and queue its webhook deliveries after commit."""
+    """Write a domain event to the outbox and queue its webhook deliveries after commit.
+
+    Runs in the caller's transaction: if it rolls back, neither the event nor its deliveries
+    exist and nothing is queued, so nothing is sent.
+    """
     event = OutboxEvent.objects.create(
         company=company,
         name=name,
@@ -108,20 +114,20 @@ def event_emit(*, company, name: str, obj=None, payload: dict | None = None) -> 
         object_id=str(obj.pk) if obj is not None else "",
         payload=_jsonable(payload or {}),
     )
+    now = timezone.now()
     deliveries = [
-        WebhookDelivery(subscription=sub, event=event, next_attempt_at=timezone.now())
-        for sub in WebhookSubscription.objects.filter(company=company, is_active=True)
+        WebhookDelivery(subscription=sub, event=event, next_attempt_at=now)
+        for sub in WebhookSubscription.objects.filter(company=company, is_active=True).order_by("pk")
         if sub.wants(name)
     ]
     if deliveries:
-        created = WebhookDelivery.objects.bulk_create(deliveries)
-        ids = [d.pk for d in created if d.pk] or list(
-            WebhookDelivery.objects.filter(event=event).values_list("pk", flat=True)
-        )
-        from .tasks import deliver_webhook
+        WebhookDelivery.objects.bulk_create(deliveries)
+        from .webhooks import delivery_enqueue
 
-        for delivery_id in ids:
-            transaction.on_commit(lambda d=delivery_id: deliver_webhook.enqueue(d))
+        for delivery_id in WebhookDelivery.objects.filter(event=event).values_list("pk", flat=True):
+            transaction.on_commit(
+                lambda d=delivery_id: delivery_enqueue(delivery_id=d, company_id=company.pk, scheduled_for=now)
+            )
     return event
 
 
@@ -247,15 +253,37 @@ def user_create(
     first_name: str = "",
     last_name: str = "",
     actor: Actor | None = None,
+    grant_existing: bool = True,
 ) -> User:
-    """Create a user with a role in `company` (or grant the role if the user exists)."""
-    from .choices import Role
+    """Create a user with a role in `company`, or grant the role to an existing user.
+
+    With an actor (the web pages) the company must be the actor's own; `grant_existing=False`
+    refuses a user name that is already taken instead of granting it the role. Areas apply to
+    partners only and are dropped for the other roles.
+    """
+    from .choices import Area, Role
 
     if actor is not None:
         require(actor, "core.users.manage")
+        if company.pk != actor.company.pk:
+            raise PermissionDenied(_("You do not have permission to do this."))
+    username = (username or "").strip()
+    errors: dict[str, list[str]] = {}
+    try:
+        if not username or len(username) > 150:
+            raise DjangoValidationError(_("Enter a user name of 1 to 150 characters."))
+        User.username_validator(username)
+    except DjangoValidationError as exc:
+        errors["username"] = [str(m) for m in exc.messages]
     if role not in Role.values:
-        raise ValidationFailed(_("Unknown role."), fields={"role": [_("Unknown role.")]})
+        errors["role"] = [_("Unknown role.")]
+    areas = list(dict.fromkeys(areas or [])) if role == Role.PARTNER else []
+    if any(area not in Area.values for area in areas):
+        errors["areas"] = [_("Unknown area.")]
+    if errors:
+        raise ValidationFailed(_("The user could not be created."), fields=errors)
     user = User.objects.filter(username=username).first()
+    before = None
     if user is None:
         user = User(username=username, email=email, language=language, first_name=first_name, last_name=last_name)
         if password:
@@ -263,14 +291,205 @@ def user_create(
         else:
             user.set_unusable_password()
         user.save()
+    elif not grant_existing:
+        raise ValidationFailed(
+            _("This user name is taken."), fields={"username": [_("This user name is taken; choose another.")]}
+        )
+    else:
+        previous = Membership.objects.filter(user=user, company=company).first()
+        if previous is not None:
+            before = {"role": previous.role, "areas": previous.areas, "is_active": previous.is_active}
     Membership.objects.update_or_create(
-        user=user, company=company, defaults={"role": role, "areas": list(areas or []), "is_active": True}
+        user=user, company=company, defaults={"role": role, "areas": areas, "is_active": True}
     )
     audit_record(
         actor=actor,
         company=company,
         obj=user,
         action="user.grant",
-        after={"username": username, "role": role, "areas": list(areas or [])},
+        before=before,
+        after={"username": username, "role": role, "areas": areas, "is_active": True},
     )
+    return user
+
+
+def _membership_set_active(*, actor: Actor, user_id: int, active: bool) -> Membership:
+    require(actor, "core.users.manage")
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("user")
+        .filter(user_id=user_id, company=actor.company)
+        .first()
+    )
+    if membership is None:
+        raise NotFound(_("No such user."))
+    if membership.user_id == actor.user_id:
+        raise ValidationFailed(_("You cannot change your own access."))
+    if membership.is_active != active:
+        membership.is_active = active
+        membership.save(update_fields=["is_active"])
+        audit_record(
+            actor=actor,
+            company=actor.company,
+            obj=membership.user,
+            action="user.activate" if active else "user.deactivate",
+            before={"is_active": not active},
+            after={"is_active": active},
+        )
+    return membership
+
+
+@transaction.atomic
+def membership_deactivate(*, actor: Actor, user_id: int) -> Membership:
+    """Take the user's access to the actor's company away (their API tokens stop working too)."""
+    return _membership_set_active(actor=actor, user_id=user_id, active=False)
+
+
+@transaction.atomic
+def membership_activate(*, actor: Actor, user_id: int) -> Membership:
+    return _membership_set_active(actor=actor, user_id=user_id, active=True)
+
+
+WEBHOOK_SECRET_PREFIX = "whsec_"
+_EVENT_NAME = re.compile(r"^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _webhook_fields(*, name: str, url: str, events) -> tuple[str, str, list[str]]:
+    """Clean and check a subscription's fields; one ValidationFailed listing every problem."""
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = [_("This field is required.")]
+    elif len(name) > 100 or _CONTROL_CHARACTERS.search(name):
+        errors["name"] = [_("Use at most 100 printable characters.")]
+    url = (url or "").strip()
+    try:
+        if len(url) > 500 or _CONTROL_CHARACTERS.search(url):
+            raise DjangoValidationError("too long")
+        URLValidator(schemes=["http", "https"])(url)
+    except DjangoValidationError:
+        errors["url"] = [_("Enter an http:// or https:// address of at most 500 characters.")]
+    if isinstance(events, str):
+        events = events.replace(",", " ").split()
+    events = list(dict.fromkeys(str(e).strip() for e in events or () if str(e).strip()))
+    if not events:
+        errors["events"] = [_("Name at least one event, or * for all.")]
+    elif len(events) > 50 or any(len(e) > 64 or not _EVENT_NAME.match(e) for e in events):
+        errors["events"] = [_("Event names look like order.confirmed; use * for all events.")]
+    if errors:
+        raise ValidationFailed(_("The webhook has invalid fields."), fields=errors)
+    if "*" in events:
+        events = ["*"]
+    return name, url, events
+
+
+@transaction.atomic
+def webhook_subscription_create(*, actor: Actor, name: str, url: str, events) -> WebhookSubscription:
+    """Subscribe a URL to events; the signing secret is generated here."""
+    require(actor, "core.webhooks.manage")
+    name, url, events = _webhook_fields(name=name, url=url, events=events)
+    subscription = WebhookSubscription.objects.create(
+        company=actor.company,
+        name=name,
+        url=url,
+        events=events,
+        secret=WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32),
+    )
+    audit_record(
+        actor=actor,
+        company=actor.company,
+        obj=subscription,
+        action="webhook.create",
+        after=snapshot(subscription, ["name", "url", "events", "is_active"]),
+    )
+    return subscription
+
+
+def _subscription_locked(actor: Actor, subscription_id: int) -> WebhookSubscription:
+    subscription = (
+        WebhookSubscription.objects.select_for_update().filter(pk=subscription_id, company=actor.company).first()
+    )
+    if subscription is None:
+        raise NotFound(_("No such webhook."))
+    return subscription
+
+
+@transaction.atomic
+def webhook_subscription_update(
+    *, actor: Actor, subscription_id: int, name: str, url: str, events, is_active: bool
+) -> WebhookSubscription:
+    require(actor, "core.webhooks.manage")
+    subscription = _subscription_locked(actor, subscription_id)
+    name, url, events = _webhook_fields(name=name, url=url, events=events)
+    fields = ["name", "url", "events", "is_active"]
+    before = snapshot(subscription, fields)
+    subscription.name, subscription.url, subscription.events = name, url, events
+    subscription.is_active = bool(is_active)
+    old, new = changed(before, snapshot(subscription, fields))
+    if new:
+        subscription.save(update_fields=fields)
+        audit_record(
+            actor=actor, company=actor.company, obj=subscription, action="webhook.update", before=old, after=new
+        )
+    return subscription
+
+
+@transaction.atomic
+def webhook_subscription_deactivate(*, actor: Actor, subscription_id: int) -> WebhookSubscription:
+    """Stop sending to this URL; deliveries still queued for it fail without being sent."""
+    require(actor, "core.webhooks.manage")
+    subscription = _subscription_locked(actor, subscription_id)
+    if subscription.is_active:
+        subscription.is_active = False
+        subscription.save(update_fields=["is_active"])
+        audit_record(
+            actor=actor,
+            company=actor.company,
+            obj=subscription,
+            action="webhook.deactivate",
+            before={"is_active": True},
+            after={"is_active": False},
+        )
+    return subscription
+
+
+def _self_or_user_manager(actor: Actor, user: User) -> None:
+    """A user changes their own preferences and password; changing another's needs users.manage."""
+    if user.pk != actor.user_id:
+        require(actor, "core.users.manage")
+
+
+@transaction.atomic
+def user_language_set(*, actor: Actor, user: User, language: str) -> User:
+    """Store the user's preferred language (one of settings.LANGUAGES)."""
+    from django.conf import settings
+
+    _self_or_user_manager(actor, user)
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        raise ValidationFailed(_("Unknown language."), fields={"language": [_("Choose a language from the list.")]})
+    before = User.objects.filter(pk=user.pk).values_list("language", flat=True).get()
+    if before != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        audit_record(
+            actor=actor,
+            company=actor.company,
+            obj=user,
+            action="user.language",
+            before={"language": before},
+            after={"language": language},
+        )
+    user.language = language
+    return user
+
+
+@transaction.atomic
+def user_password_change(*, actor: Actor, user: User, new_password: str) -> User:
+    """Set a new password (already validated by the caller's form); the audit row holds no secret."""
+    _self_or_user_manager(actor, user)
+    if not new_password:
+        raise ValidationFailed(_("Enter a password."), fields={"new_password1": [_("This field is required.")]})
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    audit_record(actor=actor, company=actor.company, obj=user, action="user.password_change")
     return user

@@ -6,3 +6,7 @@ class WebConfig(AppConfig):
     name = "retaguarda.web"
     label = "web"
     verbose_name = _("Web application")
+
+    def ready(self):
+        # Registers the dashboard widgets.
+        from . import widgets  # noqa: F401

@@ -10,7 +10,7 @@ def navigation(request):
     user = getattr(request, "user", None)
     return {
         "actor": actor,
-        "navigation": navigation_for(actor),
+        "navigation": navigation_for(actor, request.path),
         "available_companies": companies_for(user) if actor is not None else [],
         "LANGUAGES": settings.LANGUAGES,
     }

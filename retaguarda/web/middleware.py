@@ -53,15 +53,14 @@ class DomainErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        from django.shortcuts import render
-
         from retaguarda.common.errors import NotFound, PermissionDenied
-        from retaguarda.core.ui.decorators import forbidden
+
+        from .views import error_page
 
         if request.path.startswith("/api/"):
             return None
         if isinstance(exception, PermissionDenied):
-            return forbidden(request, exception.message)
+            return error_page(request, 403, exception.message)
         if isinstance(exception, NotFound):
-            return render(request, "core/forbidden.html", {"message": exception.message}, status=404)
+            return error_page(request, 404, exception.message)
         return None

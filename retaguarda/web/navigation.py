@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
@@ -16,28 +17,51 @@ class NavItem:
     area: str
 
 
+class NavLink(NamedTuple):
+    label: str
+    url: str
+    current: bool
+
+
 NAVIGATION: list[NavItem] = [
     NavItem(_("Customers"), "parties:customer_list", "parties.view", _("Customers and suppliers")),
     NavItem(_("Suppliers"), "parties:supplier_list", "parties.view", _("Customers and suppliers")),
     NavItem(_("Products"), "catalog:product_list", "catalog.view", _("Catalog")),
     NavItem(_("Price lists"), "catalog:pricelist_list", "catalog.view", _("Catalog")),
+    NavItem(_("Users"), "web:user_list", "core.users.manage", _("Administration")),
     NavItem(_("Audit log"), "web:audit_log", "core.audit.view", _("Administration")),
     NavItem(_("Webhooks"), "web:webhook_list", "core.webhooks.manage", _("Administration")),
     NavItem(_("Background jobs"), "web:job_list", "core.jobs.view", _("Administration")),
 ]
 
 
-def navigation_for(actor) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The menu grouped by area as (area, [(label, url)]), keeping only what the actor may use."""
-    groups: dict[str, list[tuple[str, str]]] = {}
+def url_or_none(url_name: str, *args) -> str | None:
+    """The URL of a page, or None when the area providing it is not installed."""
+    try:
+        return reverse(url_name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def navigation_for(actor, path: str = "") -> list[tuple[str, list[NavLink]]]:
+    """The menu grouped by area as (area, [NavLink]), keeping only what the actor may use.
+
+    The link whose URL is the longest prefix of `path` is the current one, so a product's
+    detail page marks "Products".
+    """
     if actor is None:
         return []
+    allowed: list[tuple[str, str, str]] = []
     for item in NAVIGATION:
         if not actor.can(item.permission):
             continue
-        try:
-            url = reverse(item.url_name)
-        except NoReverseMatch:  # an area whose app is not installed in this deployment
+        url = url_or_none(item.url_name)
+        if url is None:  # an area whose app is not installed in this deployment
             continue
-        groups.setdefault(str(item.area), []).append((str(item.label), url))
+        allowed.append((str(item.area), str(item.label), url))
+    matching = [url for _area, _label, url in allowed if path.startswith(url)]
+    current = max(matching, key=len) if matching else None
+    groups: dict[str, list[NavLink]] = {}
+    for area, label, url in allowed:
+        groups.setdefault(area, []).append(NavLink(label, url, url == current))
     return list(groups.items())

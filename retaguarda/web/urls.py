@@ -1,5 +1,4 @@
-from django.contrib.auth import views as auth_views
-from django.urls import include, path, reverse_lazy
+from django.urls import include, path
 
 from . import views
 
@@ -11,12 +10,8 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("language/", views.language_view, name="language"),
     path("company/", views.company_switch_view, name="company_switch"),
-    path(
-        "profile/password/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="web/password_change.html", success_url=reverse_lazy("web:home")
-        ),
-        name="profile",
-    ),
+    path("profile/", views.profile_view, name="profile"),
+    path("profile/password/", views.password_change_view, name="password_change"),
+    path("dashboard/widgets/<slug:code>/", views.widget_view, name="widget"),
     path("admin/", include("retaguarda.web.urls_admin")),
 ]

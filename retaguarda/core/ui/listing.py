@@ -38,14 +38,16 @@ class Listing:
 
     def filter(self, queryset: QuerySet, params) -> QuerySet:
         """Apply search (`q`) and filters from a QueryDict or dict; unknown values are ignored."""
-        q = (params.get("q") or "").strip()
+        # PostgreSQL refuses NUL characters in text: they are dropped from the search, and a
+        # filter value carrying one is ignored like any other unknown value.
+        q = (params.get("q") or "").replace("\x00", "").strip()
         if q and self.search_fields:
             terms = q.split()
             for term in terms[:5]:
                 queryset = queryset.filter(reduce(or_, (Q(**{f"{f}__icontains": term}) for f in self.search_fields)))
         for flt in self.filters:
             raw = params.get(flt.param)
-            if raw in (None, ""):
+            if raw in (None, "") or (isinstance(raw, str) and "\x00" in raw):
                 continue
             if flt.choices and raw not in {c for c, _ in flt.choices}:
                 continue
