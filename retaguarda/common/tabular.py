@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -36,6 +37,7 @@ _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _ESCAPE = "'"
 
 _XLSX_MAGIC = b"PK\x03\x04"
+_XLSX_DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="[A-Z]+[0-9]+:[A-Z]+([0-9]+)"')
 
 
 class CellError(Exception):
@@ -347,7 +349,7 @@ class TableReader:
 
     def __init__(self, source, format: str | None = None, *, name: str | None = None):
         self._stream, self._owns_stream = _binary_stream(source)
-        self._workbook = None
+        self._archive = self._sheet_source = None
         self.total: int | None = None
         name = name or getattr(source, "name", None) or (source if isinstance(source, str) else None)
         self.format = (format or "").lower() or None
@@ -409,26 +411,67 @@ class TableReader:
         return ";" if widths[";"] > widths[","] else ","
 
     def _open_xlsx(self) -> None:
+        # openpyxl's own reader pieces, as load_workbook(read_only=True) puts them together,
+        # less one step: its read-only worksheet scans the whole sheet for its size when the
+        # file does not state it (files written by openpyxl, ours included), doubling the time.
         import zipfile
 
-        from openpyxl import load_workbook
+        from openpyxl.reader.excel import ExcelReader
+        from openpyxl.styles.stylesheet import apply_stylesheet
+        from openpyxl.worksheet._reader import WorkSheetParser
 
         try:
-            self._workbook = load_workbook(self._stream, read_only=True, data_only=True)
-            sheet = self._workbook.worksheets[0]
+            reader = ExcelReader(self._stream, read_only=True, data_only=True)
+            self._archive = reader.archive
+            reader.read_manifest()
+            reader.read_strings()
+            reader.read_workbook()
+            apply_stylesheet(reader.archive, reader.wb)
+            target = next(
+                (
+                    rel.target
+                    for _sheet, rel in reader.parser.find_sheets()
+                    if "chartsheet" not in rel.Type and rel.target in reader.valid_files
+                ),
+                None,
+            )
+            if target is None:
+                raise KeyError("no worksheet")
+            with reader.archive.open(target) as head:
+                dimension = _XLSX_DIMENSION.search(head.read(4096))
+            source = reader.archive.open(target)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError, TypeError, AttributeError):
             # openpyxl raises assorted errors on damaged or foreign files.
             raise FileUnreadable(_("This is not a valid XLSX file."))
-        max_row = sheet.max_row
-        self.total = max(max_row - 1, 0) if max_row else None
-        self._rows = sheet.iter_rows(values_only=True)
+        self._sheet_source = source
+        if dimension:
+            self.total = max(int(dimension.group(1)) - 1, 0)
+        workbook = reader.wb
+        parser = WorkSheetParser(
+            source,
+            reader.shared_strings,
+            data_only=True,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
+        self._rows = self._xlsx_rows(parser.parse())
         first = next(self._rows, None)
-        if first is None or not any(_cell_text(v) for v in first):
+        if first is None or first[0] != 1 or not any(first[1]):
             raise FileUnreadable(_("The file is empty: the first row must name the columns."), row=1)
-        header = [normalize_header(_cell_text(v)) for v in first]
+        header = [normalize_header(v) for v in first[1]]
         while header and header[-1] == "":
             header.pop()
         self.header = header
+
+    @staticmethod
+    def _xlsx_rows(parsed) -> Iterator[tuple[int, list[str]]]:
+        """(row number, cell texts) of the rows the sheet has; cells it leaves out are ""."""
+        for row_number, cells in parsed:
+            values = [""] * (cells[-1]["column"] if cells else 0)
+            for cell in cells:
+                values[cell["column"] - 1] = _cell_text(cell["value"])
+            yield row_number, values
 
     # -- rows
 
@@ -443,12 +486,13 @@ class TableReader:
             except csv.Error as exc:
                 raise FileUnreadable(_("The CSV file is malformed: %(error)s") % {"error": exc}, row=row_number + 1)
         else:
-            for row_number, values in enumerate(self._rows, start=2):
-                yield row_number, [_cell_text(v) for v in values]
+            yield from self._rows
 
     def close(self) -> None:
-        if self._workbook is not None:
-            self._workbook.close()
+        if self._sheet_source is not None:
+            self._sheet_source.close()
+        if self._archive is not None:
+            self._archive.close()
         if self._owns_stream:
             self._stream.close()
 

@@ -75,6 +75,8 @@ def party_create(request):
         try:
             party = services.party_create(actor=request.actor, **form.service_data())
         except DomainError as exc:
+            if exc.status in (403, 404):
+                raise
             apply_domain_error(form, exc)
         else:
             messages.success(request, _("%(name)s was created.") % {"name": party})
@@ -95,6 +97,8 @@ def party_edit(request, pk: int):
         try:
             services.party_update(actor=request.actor, party_id=party.pk, **form.service_data())
         except DomainError as exc:
+            if exc.status in (403, 404):
+                raise
             apply_domain_error(form, exc)
         else:
             messages.success(request, _("Changes saved."))

@@ -1,5 +1,6 @@
 import datetime as dt
 import io
+import zipfile
 from decimal import Decimal
 
 import pytest
@@ -255,6 +256,81 @@ def test_xlsx_errors_carry_spreadsheet_row_numbers():
         {"row": 3, "column": "price", "message": "Enter a number."},
         {"row": 5, "column": "price", "message": "Enter a value of at least 0."},
     ]
+
+
+def excel_like_xlsx(sheet_data: str, shared_strings: list[str], dimension: str = "A1:C4") -> bytes:
+    """A minimal package as Excel writes it: shared strings, a stated dimension, no styles."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    pkg = "http://schemas.openxmlformats.org/package/2006"
+    ct = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    parts = {
+        "[Content_Types].xml": f'<Types xmlns="{pkg}/content-types">'
+        f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        f'<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{ct}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{ct}.worksheet+xml"/>'
+        f'<Override PartName="/xl/sharedStrings.xml" ContentType="{ct}.sharedStrings+xml"/></Types>',
+        "_rels/.rels": f'<Relationships xmlns="{pkg}/relationships"><Relationship Id="rId1" '
+        f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+        f'<sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{pkg}/relationships">'
+        f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+        "xl/sharedStrings.xml": f'<sst xmlns="{main}">' + "".join(shared_strings) + "</sst>",
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{main}"><dimension ref="{dimension}"/>'
+        f"<sheetData>{sheet_data}</sheetData></worksheet>",
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_xlsx_as_excel_writes_it_shared_strings_rich_text_formulas_and_missing_rows():
+    strings = [
+        "<si><t>sku</t></si>",
+        "<si><t>name</t></si>",
+        "<si><t>price</t></si>",
+        '<si><r><t>Caf</t></r><r><rPr><b/></rPr><t>é</t></r><rPh sb="0" eb="1"><t>カ</t></rPh></si>',
+        '<si><t xml:space="preserve"> B-2 </t></si>',
+    ]
+    sheet = (
+        '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="s"><v>2</v></c></row>'
+        '<row r="2"><c r="A2" t="s"><v>4</v></c><c r="B2" t="s"><v>3</v></c><c r="C2"><f>1+1.5</f><v>2.5</v></c></row>'
+        '<row r="4"><c r="A4"><v>42</v></c><c r="C4" t="str"><f>"7"</f><v>7</v></c></row>'
+    )
+    data = excel_like_xlsx(sheet, strings)
+    columns = [Column("sku", required=True), Column("name"), Column("price", parse=tabular.decimal(2))]
+    records, errors = read(data, columns, format="xlsx")
+    assert errors == []
+    assert records == [
+        (2, {"sku": "B-2", "name": "Café", "price": Decimal("2.50")}),
+        (4, {"sku": "42", "name": None, "price": Decimal("7.00")}),
+    ]
+    with tabular.TableReader(data, "xlsx") as reader:
+        assert reader.total == 3  # from the stated dimension, header excluded
+
+
+def test_xlsx_total_is_unknown_when_the_file_does_not_state_its_size():
+    buffer = io.BytesIO()
+    tabular.write_table(buffer, "xlsx", ["sku"], [["A"], ["B"]])
+    with tabular.TableReader(buffer.getvalue(), "xlsx") as reader:
+        assert reader.total is None
+        assert list(reader) == [(2, ["A"]), (3, ["B"])]
+    with tabular.TableReader(xlsx_bytes([["sku"], ["A"], ["B"]]), "xlsx") as reader:
+        assert reader.total == 2
+
+
+def test_a_zip_that_is_not_a_workbook_is_a_file_error():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("hello.txt", "not a workbook")
+    records, errors = read(buffer.getvalue(), format="xlsx")
+    assert records == []
+    assert errors == [{"row": 0, "column": "", "message": "This is not a valid XLSX file."}]
 
 
 def test_garbage_with_xlsx_name_is_a_file_error():

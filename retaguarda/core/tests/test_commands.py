@@ -170,7 +170,7 @@ def test_worker_runs_queued_jobs_and_exits_in_batch_mode(company):
 
 def clean_env(**overrides) -> dict:
     """The environment without this test run's retaguarda settings, plus `overrides`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RETAGUARDA_") and k != "DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RETAGUARDA_", "DJANGO_")) and k != "DATABASE_URL"}
     env.update(overrides)
     return env
 
@@ -313,7 +313,7 @@ def test_backup_and_restore_round_trip_on_postgresql(scratch_postgres, tmp_path)
 
 # check and serve ----------------------------------------------------------------------------
 
-GOOD_SECRET = "k3Xq9vB2mT7wR4yZ8nL1pC6sD0fG5hJ-aE3uI9oP2qW7"
+GOOD_SECRET = "k3Xq9vB2mT7wR4yZ8nL1pC6sD0fG5hJ-aE3uI9oP2qW7xV5bN8mK1jH4gF6dS2aZ0"
 
 
 def production_env(tmp_path, **changes) -> dict:

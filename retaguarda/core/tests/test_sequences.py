@@ -94,7 +94,7 @@ def test_outside_a_transaction_is_refused():
 
 def test_concurrent_writers_on_a_sqlite_file(tmp_path):
     """Threads with their own connections to one SQLite file (WAL, BEGIN IMMEDIATE)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RETAGUARDA_") and k != "DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RETAGUARDA_", "DJANGO_")) and k != "DATABASE_URL"}
     env.update(
         RETAGUARDA_MODE="development",
         DATABASE_URL=f"sqlite:///{tmp_path / 'numbers.sqlite3'}",

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from retaguarda.core.models import AuditLog, LoginFailure
 from retaguarda.core.testing import PASSWORD, user_build
@@ -25,6 +26,13 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The expected messages are computed here: in the language the pages answer in."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -88,7 +96,9 @@ def test_free_failures_then_a_wait_that_doubles(alice, clock, throttle_settings)
 
 
 def test_wait_messages():
-    assert [throttle_message(w) for w in (1, 2, 59, 64, 900)] == [
+    with translation.override("en"):
+        messages = [throttle_message(w) for w in (1, 2, 59, 64, 900)]
+    assert messages == [
         "Too many failed attempts. Try again in 1 second.",
         "Too many failed attempts. Try again in 2 seconds.",
         "Too many failed attempts. Try again in 59 seconds.",

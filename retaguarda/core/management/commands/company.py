@@ -1,0 +1,42 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from retaguarda.common.errors import DomainError
+from retaguarda.core.choices import Country, Currency, Language
+from retaguarda.core.models import Company
+from retaguarda.core.services import company_create
+
+
+class Command(BaseCommand):
+    help = "Companies: `company create --legal-name N --tax-id T --country BR|ES|… [--currency] [--language]`, `company list`."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        create = sub.add_parser("create", help="Create a company.")
+        create.add_argument("--legal-name", required=True)
+        create.add_argument("--trade-name", default="")
+        create.add_argument("--tax-id", required=True)
+        create.add_argument("--country", required=True, choices=Country.values)
+        create.add_argument("--currency", choices=Currency.values, help="Default: BRL for BR, EUR otherwise.")
+        create.add_argument("--language", choices=Language.values, help="Default: pt-br for BR, es for ES, else en.")
+        sub.add_parser("list", help="List companies.")
+
+    def handle(self, *args, action, **options):
+        if action == "list":
+            for c in Company.objects.order_by("pk"):
+                self.stdout.write(f"{c.pk}\t{c.country}\t{c.tax_id}\t{c.legal_name}\t{c.base_currency}")
+            return
+        country = options["country"]
+        currency = options["currency"] or ("BRL" if country == "BR" else "EUR")
+        language = options["language"] or {"BR": "pt-br", "ES": "es"}.get(country, "en")
+        try:
+            company = company_create(
+                legal_name=options["legal_name"],
+                trade_name=options["trade_name"],
+                tax_id=options["tax_id"],
+                country=country,
+                base_currency=currency,
+                default_language=language,
+            )
+        except DomainError as exc:
+            raise CommandError(exc.message)
+        self.stdout.write(self.style.SUCCESS(f"company {company.pk} created: {company}"))
