@@ -54,3 +54,13 @@ def _english_by_default():
     translation.activate("en")
     yield
     translation.activate("en")
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Real hashing costs ~0.2 s per user and tests create thousands; production keeps PBKDF2.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]

@@ -62,4 +62,9 @@ def install(api) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc):
+        if exc.status_code == 400:
+            # ninja raises this for a body it cannot parse (not JSON, wrong encoding).
+            return api.create_response(
+                request, error_body("malformed_request", _("The request body could not be read as JSON.")), status=400
+            )
         return api.create_response(request, error_body("http_error", str(exc)), status=exc.status_code)

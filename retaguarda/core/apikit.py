@@ -35,7 +35,7 @@ class ErrorOut(Schema):
 
 
 # Responses every authenticated endpoint may give, for the OpenAPI document.
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 class Pagination(LimitOffsetPagination):

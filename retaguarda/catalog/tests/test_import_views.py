@@ -133,3 +133,18 @@ def test_export_downloads_csv_and_xlsx(catalog):
     assert response["Content-Disposition"].endswith('.xlsx"')
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     assert [c.value for c in sheet[2]][:3] == ["E-1", None, "Caneca"]
+
+
+def test_a_conflict_during_the_import_is_shown_on_the_page(catalog, monkeypatch):
+    from retaguarda.catalog import views_import
+    from retaguarda.common.errors import Conflict
+
+    def conflicting_import(**kwargs):
+        raise Conflict("Another user saved a product with the same SKU or barcode during the import. Try again.")
+
+    monkeypatch.setattr(views_import, "product_import", conflicting_import)
+    client = client_for(user_build(catalog, Role.ADMINISTRATOR))
+    response = client.post(reverse("catalog:product_import"), {"file": upload(GOOD)})
+    assert response.status_code == 409
+    assert "during the import. Try again." in response.content.decode()
+    assert Product.objects.count() == 0

@@ -144,9 +144,12 @@ def test_token_create_in_a_company_the_user_has_no_access_to_is_refused(company)
 # worker -------------------------------------------------------------------------------------
 
 
-def test_worker_runs_queued_jobs_and_exits_in_batch_mode(company):
+@pytest.mark.django_db(transaction=True)
+def test_worker_runs_queued_jobs_and_exits_in_batch_mode():
+    """The worker manages its own connections and transactions, so no test transaction around it."""
     from retaguarda.core.models import WebhookSubscription
 
+    company = company_build()
     receiver = Receiver().start()
     try:
         subscription = WebhookSubscription.objects.create(

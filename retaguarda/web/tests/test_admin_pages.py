@@ -55,7 +55,7 @@ def audit_rows(company, actor, role_user):
     for n in range(3):
         audit_record(actor=actor, company=company, object_type="parties.party", object_id=n, action="party.create")
     audit_record(
-        actor=clerk_actor, company=company, object_type="catalog.product", object_id=7, action="product.update"
+        actor=clerk_actor, company=company, object_type="catalog.product", object_id="P-7781", action="product.update"
     )
     other = company_build(country="BR")
     audit_record(actor=None, company=other, object_type="parties.party", object_id=99, action="party.secret")
@@ -80,7 +80,7 @@ def test_audit_log_shows_the_companys_rows_only(admin_client, audit_rows, compan
         ({"object_type": "catalog.product"}, 1),
         ({"action": "party.create", "object_type": "catalog.product"}, 0),
         ({"action": "no.such.action"}, None),  # not a known value: ignored
-        ({"q": "7"}, 1),
+        ({"q": "P-7781"}, 1),
     ],
 )
 def test_audit_log_filters(admin_client, audit_rows, company, params, count):

@@ -3,6 +3,8 @@ CSV or XLSX file, all rows or none, with a progress bar on stderr and the per-ro
 
 from __future__ import annotations
 
+import os
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 from tqdm import tqdm
@@ -75,12 +77,14 @@ class Command(BaseCommand):
             source = open(file, "rb")
         except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc.strerror}")
+        # tqdm redraws its line with carriage returns: it writes to the stream itself, not
+        # through Django's OutputWrapper, which would end every update with a newline.
         progress = ProgressBars(self.stderr._out, enabled=not options["no_progress"])
         common = dict(
             actor=actor,
             file=source,
             format=options["format"],
-            name=file,
+            name=os.path.basename(file),
             update_existing=options["update"],
             progress=progress,
         )
