@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from retaguarda.common.errors import NotFound, PermissionDenied, ValidationFailed
+from retaguarda.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 from .models import (
     ApiToken,
@@ -221,6 +221,25 @@ def company_create(
     fiscal_settings: dict | None = None,
     actor: Actor | None = None,
 ) -> Company:
+    """A new company (operators and the demo create them; there is no permission above them)."""
+    from .choices import Country, Currency, Language
+
+    legal_name, tax_id = (legal_name or "").strip(), (tax_id or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not legal_name or len(legal_name) > 200:
+        errors["legal_name"] = [_("Enter a legal name of 1 to 200 characters.")]
+    if not tax_id or len(tax_id) > 32:
+        errors["tax_id"] = [_("Enter a tax id of 1 to 32 characters.")]
+    if country not in Country.values:
+        errors["country"] = [_("Unknown country.")]
+    if base_currency not in Currency.values:
+        errors["base_currency"] = [_("Unknown currency.")]
+    if default_language not in Language.values:
+        errors["default_language"] = [_("Unknown language.")]
+    if errors:
+        raise ValidationFailed(_("The company could not be created."), fields=errors)
+    if Company.objects.filter(country=country, tax_id=tax_id).exists():
+        raise Conflict(_("A company with this tax id already exists."), fields={"tax_id": [_("Already used.")]})
     company = Company.objects.create(
         legal_name=legal_name,
         trade_name=trade_name,

@@ -35,6 +35,7 @@ def _list(request, role: str):
         title=_("Customers") if role == CUSTOMER else _("Suppliers"),
         list_url=reverse("parties:customer_list" if role == CUSTOMER else "parties:supplier_list"),
         can_change=request.actor.can("parties.change"),
+        can_import=request.actor.can("parties.import"),
         currency=request.actor.company.base_currency,
     )
     template = "parties/partials/party_table.html" if request.htmx else "parties/party_list.html"

@@ -14,12 +14,6 @@ from django.test import Client
 from retaguarda.core.models import AuditLog, IdempotencyRecord, WebhookSubscription
 from retaguarda.core.testing import api_client_for, company_build, user_build
 
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 URL = "/api/v1/core/webhooks"
 BODY = {"name": "Shop", "url": "https://shop.example/hooks", "events": ["order.*"]}
 

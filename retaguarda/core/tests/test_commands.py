@@ -13,7 +13,7 @@ from django.db import connection
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
-from retaguarda.core.models import ApiToken, AuditLog, Membership, OutboxEvent, User, WebhookDelivery
+from retaguarda.core.models import ApiToken, AuditLog, Company, Membership, OutboxEvent, User, WebhookDelivery
 from retaguarda.core.testing import PASSWORD, company_build, user_build
 from retaguarda.core.webhooks import delivery_enqueue
 
@@ -397,3 +397,24 @@ def test_check_fails_when_the_database_is_unreachable(tmp_path):
     result = retaguarda(env, "check")
     assert result.returncode == 1
     assert "database unreachable" in result.stderr
+
+
+# company ------------------------------------------------------------------------------------
+
+
+def test_company_create_and_list(db):
+    output = run("company", "create", "--legal-name", "Loja Nova Ltda", "--tax-id", "11222333000181", "--country", "BR")
+    company = Company.objects.get(tax_id="11222333000181")
+    assert output == f"company {company.pk} created: Loja Nova Ltda\n"
+    assert (company.base_currency, company.default_language) == ("BRL", "pt-br")
+    assert AuditLog.objects.filter(action="company.create", object_id=str(company.pk)).count() == 1
+    assert run("company", "list") == f"{company.pk}\tBR\t11222333000181\tLoja Nova Ltda\tBRL\n"
+
+
+def test_company_create_twice_is_refused(db):
+    run("company", "create", "--legal-name", "Tienda SL", "--tax-id", "B58378431", "--country", "ES")
+    with pytest.raises(CommandError, match="A company with this tax id already exists."):
+        run("company", "create", "--legal-name", "Otra SL", "--tax-id", "B58378431", "--country", "ES")
+    with pytest.raises(CommandError, match="The company could not be created."):
+        run("company", "create", "--legal-name", " ", "--tax-id", "B00000000", "--country", "ES")
+    assert list(Company.objects.values_list("legal_name", flat=True)) == ["Tienda SL"]

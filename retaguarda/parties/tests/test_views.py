@@ -133,6 +133,13 @@ def test_edit_by_role(company, party, role):
         assert state() == before
 
 
+@pytest.mark.parametrize("role, shown", [("manager", True), ("sales", False)])
+def test_import_link_only_for_roles_that_may_import(company, role, shown):
+    body = client_of(company, role).get(reverse("parties:customer_list")).content.decode()
+    assert (reverse("parties:party_import") in body) is shown
+    assert reverse("parties:party_export") in body
+
+
 def test_archive_is_post_only(admin_client, party):
     response = admin_client.get(reverse("parties:party_archive", args=[party.pk]))
     assert response.status_code == 405

@@ -25,11 +25,6 @@ from retaguarda.core.testing import client_for, company_build, user_build
 from retaguarda.core.throttle import login_failure_record
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def actor(admin_user, company):
     return actor_for(admin_user, company.pk)

@@ -21,12 +21,6 @@ from retaguarda.core.selectors import actor_for
 from retaguarda.core.services import api_token_create
 from retaguarda.core.testing import client_for, user_build
 
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 # permission -> (roles that have it, a role that does not)
 PAGES = {
     "web:audit_log": ("core.audit.view", ["administrator", "manager"], ["sales", "finance", "partner"]),

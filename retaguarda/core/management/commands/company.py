@@ -7,7 +7,10 @@ from retaguarda.core.services import company_create
 
 
 class Command(BaseCommand):
-    help = "Companies: `company create --legal-name N --tax-id T --country BR|ES|… [--currency] [--language]`, `company list`."
+    help = (
+        "Companies: `company create --legal-name N --tax-id T --country BR|ES|… [--currency] [--language]`, "
+        "`company list`."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
