@@ -29,8 +29,8 @@ test: $(DEV_STAMP)
 	$(BIN)/python tests/run.py
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check retaguarda tests conftest.py
-	$(BIN)/ruff format --check retaguarda tests conftest.py
+	$(BIN)/ruff check retaguarda tests conftest.py bench
+	$(BIN)/ruff format --check retaguarda tests conftest.py bench
 	$(BIN)/lint-imports
 
 messages: $(DEV_STAMP)
