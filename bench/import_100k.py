@@ -68,20 +68,6 @@ def drop_database(args) -> None:
 
 # --- files -----------------------------------------------------------------------------------
 
-PRODUCT_HEADER = [
-    "sku",
-    "barcode",
-    "name",
-    "description",
-    "kind",
-    "uom",
-    "tax_category",
-    "weight",
-    "list_price",
-    "standard_cost",
-    "ncm",
-    "is_active",
-]
 CUSTOMER_HEADER = [
     "legal_name",
     "kind",
@@ -124,7 +110,7 @@ def product_rows(count: int):
 
 
 def customer_rows(count: int):
-    from retaguarda.parties.taxids import tax_id_example
+    from retaguarda.common.taxids import tax_id_example
 
     for i in range(count):
         yield [
@@ -217,7 +203,7 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from retaguarda.catalog.imports import product_export, product_import
+    from retaguarda.catalog.imports import ROW_FIELDS, product_export, product_import
     from retaguarda.catalog.models import Product
     from retaguarda.parties.imports import party_import
     from retaguarda.parties.models import Party
@@ -233,7 +219,7 @@ def main() -> int:
     bad_product = args.products // 2
     bad_customer = args.customers // 2
     product_files = write_files(
-        workdir, "products", PRODUCT_HEADER, product_rows(args.products), formats, bad_product, "list_price", "9.999"
+        workdir, "products", list(ROW_FIELDS), product_rows(args.products), formats, bad_product, "list_price", "9.999"
     )
     customer_files = write_files(
         workdir,

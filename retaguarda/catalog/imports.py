@@ -4,31 +4,23 @@ writes the columns the import reads."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from retaguarda.common import tabular
-from retaguarda.common.errors import Conflict, ValidationFailed
-from retaguarda.common.tabular import Column, ErrorReport, ImportResult, ParsedTable
+from retaguarda.common.errors import ValidationFailed
+from retaguarda.common.tabular import Column, ErrorReport, ImportResult
 from retaguarda.core.bulk import bulk_insert
 from retaguarda.core.choices import Language
+from retaguarda.core.importing import BATCH_SIZE, ImportKind, Progress, import_check, import_file_name, import_write
 from retaguarda.core.permissions import Actor, require
-from retaguarda.core.services import audit_record, event_emit
 
 from .choices import ProductKind
 from .models import Product, ProductTranslation, TaxCategory, UnitOfMeasure
-from .services import _clean_product, _Errors, _text, barcode_clean
-
-logger = logging.getLogger(__name__)
-
-BATCH_SIZE = 2000
-
-Progress = Callable[[str, int, int | None], None]
+from .services import FieldErrors, barcode_clean, product_clean, text_clean
 
 # The product fields a row sets, in the order a validated row keeps them until it is written.
 ROW_FIELDS = (
@@ -46,6 +38,14 @@ ROW_FIELDS = (
     "is_active",
 )
 _FOREIGN_KEYS = {"uom": "uom_id", "tax_category": "tax_category_id"}
+_KIND = ImportKind(
+    object_type="catalog.product",
+    action="products.import",
+    event="products.imported",
+    conflict_message=gettext_lazy(
+        "Another user saved a product with the same SKU or barcode during the import. Try again."
+    ),
+)
 
 
 def translation_columns() -> list[tuple[str, str, str]]:
@@ -92,9 +92,9 @@ def _report_fields(report: ErrorReport, row: int, fields: dict) -> None:
             report.add(row, column, message)
 
 
-def _sku_clean(value: str, errors: _Errors) -> str:
-    sku = _text(value, "sku", errors, max_length=64, required=True)
-    # The rule of catalog.services._clean_product, which checks it together with a query.
+def _sku_clean(value: str, errors: FieldErrors) -> str:
+    sku = text_clean(value, "sku", errors, max_length=64, required=True)
+    # The rule of catalog.services.product_clean, which checks it together with a query.
     if sku and any(ch.isspace() for ch in sku):
         errors.add("sku", _("A SKU has no spaces."))
     return sku
@@ -114,7 +114,7 @@ class _RowChecker:
         products = Product.objects.filter(company=company)
         self.existing_skus = dict(products.values_list("sku", "pk"))
         self.existing_barcodes = dict(products.exclude(barcode="").values_list("barcode", "pk"))
-        # Given a product to change, _clean_product checks only the fields it is given and runs
+        # Given a product to change, product_clean checks only the fields it is given and runs
         # no query for them; SKU and barcode uniqueness are checked here against the sets above.
         self.unsaved = Product(company=company)
         self.languages = translation_columns()
@@ -125,7 +125,7 @@ class _RowChecker:
 
     def check(self, row: int, record: dict, present: set[str]) -> None:
         report = self.report
-        sku_errors = _Errors()
+        sku_errors = FieldErrors()
         sku = _sku_clean(record["sku"], sku_errors)
         _report_fields(report, row, sku_errors.fields)
         product_pk = self._check_sku_unique(row, sku) if sku and not sku_errors.fields else None
@@ -162,7 +162,7 @@ class _RowChecker:
                     report.add(row, field, _("This value is required."))
                     data.pop(field)
         try:
-            cleaned = _clean_product(self.actor, data, self.unsaved)
+            cleaned = product_clean(self.actor, data, self.unsaved)
         except ValidationFailed as exc:
             _report_fields(report, row, exc.fields)
             cleaned = None
@@ -237,111 +237,65 @@ def product_import(
     require(actor, "catalog.import")
     result = ImportResult()
     checker = _RowChecker(actor, result.errors, update_existing=update_existing)
-    info = ParsedTable()
-
-    def validate_progress(done: int, total: int | None) -> None:
-        if progress is not None:
-            progress("validate", done, total)
-
-    records = tabular.read_records(
-        file,
-        product_columns(update_existing=update_existing),
-        result.errors,
+    present = import_check(
+        file=file,
+        columns=product_columns(update_existing=update_existing),
+        checker=checker,
+        result=result,
         format=format,
         name=name,
-        progress=validate_progress,
-        info=info,
+        progress=progress,
     )
-    present: set[str] = set()
-    for row, record in records:
-        present = present or set(info.columns)
-        checker.check(row, record, present)
-    result.rows = info.rows_read
-    if result.errors:
+    if present is None:
         return result
-    if not checker.rows:
-        result.errors.add(0, "", _("The file has no rows to import."))
-        return result
-    present = set(info.columns)
-    _write(
-        actor,
-        checker.rows,
-        result,
-        progress,
-        summary_extra={"file": str(name or getattr(file, "name", "") or "")[:200]},
-        update_fields=[f for f in ROW_FIELDS if f != "sku" and f in present],
-        update_languages=[
-            language
-            for language, name_column, description_column in checker.languages
-            if name_column in present or description_column in present
-        ],
-    )
-    return result
-
-
-def _write(
-    actor: Actor,
-    rows: list,
-    result: ImportResult,
-    progress: Progress | None,
-    *,
-    summary_extra: dict,
-    update_fields: list[str],
-    update_languages: list[str],
-) -> None:
     company = actor.company
-    total = len(rows)
-    update_columns = [_FOREIGN_KEYS.get(f, f) for f in update_fields] + ["updated_at"]
     now = timezone.now()  # neither bulk_insert nor bulk_update stamps auto_now fields
     insert_columns = ["company", *ROW_FIELDS, "created_at", "updated_at"]
-    try:
-        with transaction.atomic():
-            for start in range(0, total, BATCH_SIZE):
-                batch = rows[start : start + BATCH_SIZE]
-                new = [(company.pk, *values, now, now) for pk, values, _t in batch if pk is None]
-                new_ids = bulk_insert(Product, insert_columns, new)
-                new_translations = [translations for pk, _v, translations in batch if pk is None]
-                changed = [
-                    Product(
-                        company=company,
-                        pk=pk,
-                        updated_at=now,
-                        **{_FOREIGN_KEYS.get(f, f): v for f, v in zip(ROW_FIELDS, values, strict=True)},
-                    )
-                    for pk, values, _t in batch
-                    if pk is not None
-                ]
-                if changed:
-                    Product.objects.bulk_update(changed, update_columns)
-                    ProductTranslation.objects.filter(product__in=changed, language__in=update_languages).delete()
-                changed_translations = [translations for pk, _v, translations in batch if pk is not None]
-                bulk_insert(
-                    ProductTranslation,
-                    ["product", "language", "name", "description"],
-                    (
-                        (product_id, language, tr_name, tr_description)
-                        for product_id, translations in zip(
-                            [*new_ids, *(p.pk for p in changed)],
-                            [*new_translations, *changed_translations],
-                            strict=True,
-                        )
-                        for language, (tr_name, tr_description) in translations.items()
-                        if tr_name
-                    ),
-                )
-                result.created += len(new_ids)
-                result.updated += len(changed)
-                if progress is not None:
-                    progress("write", start + len(batch), total)
-            summary = {"rows": result.rows, "created": result.created, "updated": result.updated, **summary_extra}
-            audit_record(
-                actor=actor, company=company, object_type="catalog.product", action="products.import", after=summary
+    update_fields = [f for f in ROW_FIELDS if f != "sku" and f in present]
+    update_columns = [_FOREIGN_KEYS.get(f, f) for f in update_fields] + ["updated_at"]
+    update_languages = [
+        language
+        for language, name_column, description_column in checker.languages
+        if name_column in present or description_column in present
+    ]
+
+    def write_batch(batch: list) -> tuple[int, int]:
+        new = [(company.pk, *values, now, now) for pk, values, _t in batch if pk is None]
+        new_ids = bulk_insert(Product, insert_columns, new)
+        new_translations = [translations for pk, _v, translations in batch if pk is None]
+        changed = [
+            Product(
+                company=company,
+                pk=pk,
+                updated_at=now,
+                **{_FOREIGN_KEYS.get(f, f): v for f, v in zip(ROW_FIELDS, values, strict=True)},
             )
-            event_emit(company=company, name="products.imported", payload=summary)
-    except IntegrityError:
-        logger.warning("product import refused by a database constraint", exc_info=True)
-        result.created = result.updated = 0
-        raise Conflict(_("Another user saved a product with the same SKU or barcode during the import. Try again."))
+            for pk, values, _t in batch
+            if pk is not None
+        ]
+        if changed:
+            Product.objects.bulk_update(changed, update_columns)
+            ProductTranslation.objects.filter(product__in=changed, language__in=update_languages).delete()
+        changed_translations = [translations for pk, _v, translations in batch if pk is not None]
+        bulk_insert(
+            ProductTranslation,
+            ["product", "language", "name", "description"],
+            (
+                (product_id, language, tr_name, tr_description)
+                for product_id, translations in zip(
+                    [*new_ids, *(p.pk for p in changed)],
+                    [*new_translations, *changed_translations],
+                    strict=True,
+                )
+                for language, (tr_name, tr_description) in translations.items()
+                if tr_name
+            ),
+        )
+        return len(new_ids), len(changed)
+
+    summary_extra = {"file": import_file_name(file, name)}
+    import_write(actor, checker.rows, result, progress, write_batch, kind=_KIND, summary_extra=summary_extra)
+    return result
 
 
 # ---------------------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ PRICE_LIST_FIELDS = ("name", "currency", "is_active", "valid_from", "valid_to")
 _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
-class _Errors:
+class FieldErrors:
     """Collects field errors so one ValidationFailed reports them all."""
 
     def __init__(self):
@@ -64,7 +64,7 @@ class _Errors:
             raise ValidationFailed(message or _("Some fields are not valid."), fields=self.fields)
 
 
-def _text(value, field: str, errors: _Errors, *, max_length: int, required: bool = False) -> str:
+def text_clean(value, field: str, errors: FieldErrors, *, max_length: int, required: bool = False) -> str:
     """Trimmed text; "" when refused, so no query is ever run with it."""
     if value is None:
         value = ""
@@ -87,7 +87,7 @@ def _text(value, field: str, errors: _Errors, *, max_length: int, required: bool
 def _decimal(
     value,
     field: str,
-    errors: _Errors,
+    errors: FieldErrors,
     *,
     places: int,
     maximum: Decimal,
@@ -153,9 +153,9 @@ def ncm_clean(value: str) -> str:
 @transaction.atomic
 def tax_category_create(*, actor: Actor, code: str, name: str) -> TaxCategory:
     require(actor, "catalog.change")
-    errors = _Errors()
-    code = _text(code, "code", errors, max_length=32, required=True).lower()
-    name = _text(name, "name", errors, max_length=100, required=True)
+    errors = FieldErrors()
+    code = text_clean(code, "code", errors, max_length=32, required=True).lower()
+    name = text_clean(name, "name", errors, max_length=100, required=True)
     if code and not re.fullmatch(r"[a-z0-9][a-z0-9_\-]*", code):
         errors.add("code", _("Use letters, digits, hyphens and underscores only."))
     if code and TaxCategory.objects.filter(company=actor.company, code=code).exists():
@@ -187,9 +187,9 @@ def uom_create(
 ) -> UnitOfMeasure:
     """A unit of `category` of which one equals `factor` reference units (the unit of factor 1)."""
     require(actor, "catalog.change")
-    errors = _Errors()
-    code = _text(code, "code", errors, max_length=16, required=True)
-    name = _text(name, "name", errors, max_length=100, required=True)
+    errors = FieldErrors()
+    code = text_clean(code, "code", errors, max_length=16, required=True)
+    name = text_clean(name, "name", errors, max_length=100, required=True)
     if code and not _CODE_RE.match(code):
         errors.add("code", _("Use letters, digits, dots, hyphens and underscores only."))
     if category not in UomCategory.values:
@@ -249,7 +249,7 @@ def catalog_defaults_create(*, actor: Actor) -> None:
 # Products
 
 
-def _clean_translations(value, company, errors: _Errors) -> dict[str, tuple[str, str]]:
+def _clean_translations(value, company, errors: FieldErrors) -> dict[str, tuple[str, str]]:
     """{language: {"name", "description"}} -> {language: (name, description)}; empty name removes."""
     if value is None:
         return {}
@@ -270,17 +270,17 @@ def _clean_translations(value, company, errors: _Errors) -> dict[str, tuple[str,
         if not isinstance(entry, dict):
             errors.add(prefix, _("Give a name and a description."))
             continue
-        name = _text(entry.get("name"), f"{prefix}.name", errors, max_length=200)
-        description = _text(entry.get("description"), f"{prefix}.description", errors, max_length=5000)
+        name = text_clean(entry.get("name"), f"{prefix}.name", errors, max_length=200)
+        description = text_clean(entry.get("description"), f"{prefix}.description", errors, max_length=5000)
         if description and not name:
             errors.add(f"{prefix}.name", _("A translated description needs a translated name."))
         cleaned[language] = (name, description)
     return cleaned
 
 
-def _clean_product(actor: Actor, data: dict, product: Product | None) -> dict:
+def product_clean(actor: Actor, data: dict, product: Product | None) -> dict:
     """Validate the given product fields; `product` is None on create (then required ones must be there)."""
-    errors = _Errors()
+    errors = FieldErrors()
     company = actor.company
     cleaned: dict = {}
     creating = product is None
@@ -289,7 +289,7 @@ def _clean_product(actor: Actor, data: dict, product: Product | None) -> dict:
         raise TypeError(f"unknown product fields: {sorted(unknown)}")
 
     if "sku" in data or creating:
-        sku = _text(data.get("sku"), "sku", errors, max_length=64, required=True)
+        sku = text_clean(data.get("sku"), "sku", errors, max_length=64, required=True)
         if sku and any(ch.isspace() for ch in sku):
             errors.add("sku", _("A SKU has no spaces."))
         elif sku:
@@ -300,7 +300,7 @@ def _clean_product(actor: Actor, data: dict, product: Product | None) -> dict:
                 errors.add("sku", _("Another product already has this SKU."))
         cleaned["sku"] = sku
     if "barcode" in data:
-        barcode = _text(data.get("barcode"), "barcode", errors, max_length=32)
+        barcode = text_clean(data.get("barcode"), "barcode", errors, max_length=32)
         if barcode:
             try:
                 barcode = barcode_clean(barcode)
@@ -314,9 +314,9 @@ def _clean_product(actor: Actor, data: dict, product: Product | None) -> dict:
                     errors.add("barcode", _("Another product already has this barcode."))
         cleaned["barcode"] = barcode
     if "name" in data or creating:
-        cleaned["name"] = _text(data.get("name"), "name", errors, max_length=200, required=True)
+        cleaned["name"] = text_clean(data.get("name"), "name", errors, max_length=200, required=True)
     if "description" in data:
-        cleaned["description"] = _text(data.get("description"), "description", errors, max_length=5000)
+        cleaned["description"] = text_clean(data.get("description"), "description", errors, max_length=5000)
     if "kind" in data:
         if data["kind"] not in ProductKind.values:
             errors.add("kind", _("Choose goods or service."))
@@ -343,7 +343,7 @@ def _clean_product(actor: Actor, data: dict, product: Product | None) -> dict:
         if money_field in data:
             cleaned[money_field] = _decimal(data[money_field], money_field, errors, places=2, maximum=MAX_AMOUNT)
     if "ncm" in data:
-        ncm = _text(data.get("ncm"), "ncm", errors, max_length=16)
+        ncm = text_clean(data.get("ncm"), "ncm", errors, max_length=16)
         if ncm:
             try:
                 ncm = ncm_clean(ncm)
@@ -425,7 +425,7 @@ def product_create(
         is_active=is_active,
         translations=translations or {},
     )
-    cleaned = _clean_product(actor, data, None)
+    cleaned = product_clean(actor, data, None)
     translations_clean = cleaned.pop("translations")
     product = Product(company=actor.company, **cleaned)
     _save_unique(product, field_errors={"sku": [_("Another product already has this SKU or barcode.")]})
@@ -456,7 +456,7 @@ def product_update(*, actor: Actor, product_id: int, **changes) -> Product:
     """
     require(actor, "catalog.change")
     product = _product_for_update(actor, product_id)
-    cleaned = _clean_product(actor, changes, product)
+    cleaned = product_clean(actor, changes, product)
     before = _product_state(product)
     translations_clean = cleaned.pop("translations", {})
     if any(getattr(product, field) != value for field, value in cleaned.items()):
@@ -506,11 +506,11 @@ def product_archive(*, actor: Actor, product_id: int) -> Product:
 
 
 def _clean_price_list(actor: Actor, data: dict, price_list: PriceList | None) -> dict:
-    errors = _Errors()
+    errors = FieldErrors()
     cleaned: dict = {}
     creating = price_list is None
     if "name" in data or creating:
-        name = _text(data.get("name"), "name", errors, max_length=100, required=True)
+        name = text_clean(data.get("name"), "name", errors, max_length=100, required=True)
         taken = PriceList.objects.filter(company=actor.company, name=name)
         if price_list is not None:
             taken = taken.exclude(pk=price_list.pk)
@@ -614,7 +614,7 @@ def price_list_item_set(
     """Set the unit price of a product in a list from `min_quantity` up (adds or replaces the tier)."""
     require(actor, "catalog.change")
     price_list = _price_list_for_update(actor, price_list_id)
-    errors = _Errors()
+    errors = FieldErrors()
     product = Product.objects.filter(company=actor.company, pk=product_id).first() if product_id else None
     if product is None:
         errors.add("product", _("Unknown product."))

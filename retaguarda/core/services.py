@@ -13,7 +13,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from retaguarda.common import taxids
 from retaguarda.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from retaguarda.common.taxids import TaxIdInvalid, tax_id_validate
 
 from .models import (
     ApiToken,
@@ -209,6 +211,93 @@ def api_token_authenticate(raw: str) -> Actor | None:
     return Actor(user=token.user, company=token.company, role=membership.role, areas=tuple(membership.areas or ()))
 
 
+# Companies ----------------------------------------------------------------------------------
+
+# Company.fiscal_settings holds three checked keys until billing brings typed fields:
+#   regime    the tax regime, one of FISCAL_REGIMES[country] (countries not listed: "standard")
+#   state     Brazil only: the UF whose ICMS applies (SP, RJ, ...), required there
+#   province  elsewhere: the province or region as written on invoices, optional
+#   rounding  where invoice tax is rounded: per "line" (the default) or once per "document"
+# Other keys (municipality codes, Verifactu flags) are kept as they are.
+FISCAL_REGIMES: dict[str, tuple[str, ...]] = {
+    "BR": ("simples_nacional", "regime_normal"),
+    "ES": ("general", "recargo_equivalencia", "simplificado"),
+}
+FISCAL_REGIME_DEFAULT = "standard"
+FISCAL_ROUNDINGS = ("line", "document")
+BR_STATES = tuple("AC AL AM AP BA CE DF ES GO MA MG MS MT PA PB PE PI PR RJ RN RO RR RS SC SE SP TO".split())
+COMPANY_FIELDS = ["legal_name", "trade_name", "tax_id", "default_language", "fiscal_settings"]
+
+
+def fiscal_regimes_for(country: str) -> tuple[str, ...]:
+    return FISCAL_REGIMES.get(country, (FISCAL_REGIME_DEFAULT,))
+
+
+def fiscal_settings_clean(*, country: str, settings: dict, current: dict | None = None) -> dict:
+    """The fiscal settings to store: the checked keys of `settings` over the `current` ones.
+
+    Raises ValidationFailed naming every wrong key.
+    """
+    if not isinstance(settings, dict):
+        raise ValidationFailed(_("The fiscal settings are not valid."), fields={"fiscal_settings": [_("Not valid.")]})
+    cleaned = dict(current or {})
+    errors: dict[str, list[str]] = {}
+    regime = str(settings.get("regime") or "").strip()
+    if regime not in fiscal_regimes_for(country):
+        errors["regime"] = [_("Choose a tax regime from the list.")]
+    rounding = str(settings.get("rounding") or "line").strip()
+    if rounding not in FISCAL_ROUNDINGS:
+        errors["rounding"] = [_("Choose whether tax is rounded per line or per document.")]
+    if country == "BR":
+        state = str(settings.get("state") or "").strip().upper()
+        if state not in BR_STATES:
+            errors["state"] = [_("Choose the state (UF) from the list.")]
+        cleaned.pop("province", None)
+        cleaned["state"] = state
+    else:
+        province = str(settings.get("province") or "").strip()
+        if len(province) > 100 or _CONTROL_CHARACTERS.search(province):
+            errors["province"] = [_("Use at most 100 printable characters.")]
+        cleaned.pop("state", None)
+        cleaned["province"] = province
+    if errors:
+        raise ValidationFailed(_("The fiscal settings are not valid."), fields=errors)
+    cleaned["regime"], cleaned["rounding"] = regime, rounding
+    return cleaned
+
+
+def company_tax_id_clean(*, country: str, tax_id: str) -> str:
+    """The compact, validated tax id of a company of `country`; ValidationFailed when it is not one.
+
+    Brazil: a CNPJ. Spain: a CIF, or the NIF (DNI, NIE) of an autónomo trading in their own
+    name. Other EU countries: the VAT number with its prefix. Elsewhere letters and digits.
+    """
+    try:
+        try:
+            return tax_id_validate(country=country, number=tax_id, kind=taxids.COMPANY).number
+        except TaxIdInvalid as exc:
+            if country == "ES" and exc.code == "wrong_kind":
+                return tax_id_validate(country=country, number=tax_id, kind=taxids.PERSON).number
+            raise
+    except TaxIdInvalid as exc:
+        raise ValidationFailed(exc.message, fields={"tax_id": [exc.message]})
+
+
+def _company_tax_id_free(*, country: str, tax_id: str, exclude_pk=None) -> None:
+    others = Company.objects.filter(country=country, tax_id=tax_id)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    if others.exists():
+        raise _company_tax_id_conflict()
+
+
+def _company_tax_id_conflict() -> Conflict:
+    return Conflict(
+        _("A company with this tax id already exists."),
+        fields={"tax_id": [_("Another company of this country already has this tax id.")]},
+    )
+
+
 @transaction.atomic
 def company_create(
     *,
@@ -221,34 +310,55 @@ def company_create(
     fiscal_settings: dict | None = None,
     actor: Actor | None = None,
 ) -> Company:
-    """A new company (operators and the demo create them; there is no permission above them)."""
+    """A new company (operators and the demo create them; there is no permission above them).
+
+    The tax id is validated for the country and stored compact. Fiscal settings are stored as
+    given (the demo brings its own keys); the settings page checks them through company_update.
+    """
     from .choices import Country, Currency, Language
 
-    legal_name, tax_id = (legal_name or "").strip(), (tax_id or "").strip()
+    legal_name, trade_name = (legal_name or "").strip(), (trade_name or "").strip()
     errors: dict[str, list[str]] = {}
     if not legal_name or len(legal_name) > 200:
         errors["legal_name"] = [_("Enter a legal name of 1 to 200 characters.")]
-    if not tax_id or len(tax_id) > 32:
-        errors["tax_id"] = [_("Enter a tax id of 1 to 32 characters.")]
+    if len(trade_name) > 200:
+        errors["trade_name"] = [_("Use at most 200 characters.")]
     if country not in Country.values:
         errors["country"] = [_("Unknown country.")]
+    else:
+        try:
+            tax_id = company_tax_id_clean(country=country, tax_id=tax_id)
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
     if base_currency not in Currency.values:
         errors["base_currency"] = [_("Unknown currency.")]
     if default_language not in Language.values:
         errors["default_language"] = [_("Unknown language.")]
+    if fiscal_settings is not None and not isinstance(fiscal_settings, dict):
+        errors["fiscal_settings"] = [_("Not valid.")]
+    elif fiscal_settings and country in Country.values:
+        # Settings given at creation are checked like the settings page checks them; none at all
+        # is allowed (the administrator completes them on the page).
+        try:
+            fiscal_settings = fiscal_settings_clean(country=country, settings=fiscal_settings, current=fiscal_settings)
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
     if errors:
         raise ValidationFailed(_("The company could not be created."), fields=errors)
-    if Company.objects.filter(country=country, tax_id=tax_id).exists():
-        raise Conflict(_("A company with this tax id already exists."), fields={"tax_id": [_("Already used.")]})
-    company = Company.objects.create(
-        legal_name=legal_name,
-        trade_name=trade_name,
-        tax_id=tax_id,
-        country=country,
-        base_currency=base_currency,
-        default_language=default_language,
-        fiscal_settings=fiscal_settings or {},
-    )
+    _company_tax_id_free(country=country, tax_id=tax_id)
+    try:
+        with transaction.atomic():
+            company = Company.objects.create(
+                legal_name=legal_name,
+                trade_name=trade_name,
+                tax_id=tax_id,
+                country=country,
+                base_currency=base_currency,
+                default_language=default_language,
+                fiscal_settings=fiscal_settings or {},
+            )
+    except IntegrityError:  # created by a concurrent writer since the check above
+        raise _company_tax_id_conflict()
     audit_record(
         actor=actor,
         company=company,
@@ -256,6 +366,60 @@ def company_create(
         action="company.create",
         after={"legal_name": legal_name, "tax_id": tax_id, "country": country},
     )
+    return company
+
+
+@transaction.atomic
+def company_update(
+    *,
+    actor: Actor,
+    legal_name: str,
+    trade_name: str,
+    tax_id: str,
+    default_language: str,
+    fiscal_settings: dict,
+) -> Company:
+    """Change the actor's company: names, tax id, language and fiscal settings.
+
+    The country and base currency stay: every amount and number of the company depends on them.
+    """
+    from .choices import Language
+
+    require(actor, "core.company.change")
+    company = Company.objects.select_for_update().get(pk=actor.company.pk)
+    legal_name, trade_name = (legal_name or "").strip(), (trade_name or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not legal_name or len(legal_name) > 200:
+        errors["legal_name"] = [_("Enter a legal name of 1 to 200 characters.")]
+    if len(trade_name) > 200:
+        errors["trade_name"] = [_("Use at most 200 characters.")]
+    try:
+        tax_id = company_tax_id_clean(country=company.country, tax_id=tax_id)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    if default_language not in Language.values:
+        errors["default_language"] = [_("Unknown language.")]
+    try:
+        fiscal_settings = fiscal_settings_clean(
+            country=company.country, settings=fiscal_settings, current=company.fiscal_settings
+        )
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise ValidationFailed(_("The company could not be saved."), fields=errors)
+    _company_tax_id_free(country=company.country, tax_id=tax_id, exclude_pk=company.pk)
+    before = snapshot(company, COMPANY_FIELDS)
+    company.legal_name, company.trade_name, company.tax_id = legal_name, trade_name, tax_id
+    company.default_language, company.fiscal_settings = default_language, fiscal_settings
+    old, new = changed(before, snapshot(company, COMPANY_FIELDS))
+    if new:
+        try:
+            with transaction.atomic():
+                company.save(update_fields=list(new))
+        except IntegrityError:
+            raise _company_tax_id_conflict()
+        audit_record(actor=actor, company=company, obj=company, action="company.update", before=old, after=new)
+        event_emit(company=company, name="company.updated", obj=company, payload=new)
     return company
 
 

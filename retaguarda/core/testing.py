@@ -6,6 +6,8 @@ import itertools
 
 from django.test import Client
 
+from retaguarda.common.taxids import COMPANY, EU_VAT_PREFIX, tax_id_example
+
 from .choices import Role
 from .models import Company, User
 from .permissions import Actor
@@ -18,26 +20,37 @@ _counter = itertools.count(1)
 BR_CNPJ = "11.222.333/0001-81"
 ES_CIF = "B58378431"
 
+_COMPANY_DEFAULTS = {
+    "BR": ("Loja Exemplo {n} Ltda", "BRL", "pt-br"),
+    "ES": ("Tienda Ejemplo {n} SL", "EUR", "es"),
+}
+
+
+def company_tax_id_example(country: str, n: int) -> str:
+    """A valid company tax id of `country`, distinct for each `n` below 10**7.
+
+    A CNPJ in Brazil, a CIF in Spain, a VAT number in Portugal (check digits from
+    common.taxids); elsewhere outside the EU any letters and digits do.
+    """
+    number = tax_id_example(country=country, kind=COMPANY, seed=n)
+    if number:
+        return number
+    if country in EU_VAT_PREFIX:
+        raise ValueError(f"no example tax id for {country}: pass tax_id= to company_build")
+    return f"{country}{n:08d}"
+
 
 def company_build(*, country: str = "ES", legal_name: str | None = None, tax_id: str | None = None) -> Company:
+    """A company through company_create, with a valid tax id of its country unless one is given."""
     n = next(_counter)
-    if country == "BR":
-        defaults = dict(
-            legal_name=f"Loja Exemplo {n} Ltda",
-            tax_id=tax_id or f"{n:08d}000191",
-            base_currency="BRL",
-            default_language="pt-br",
-        )
-    else:
-        defaults = dict(
-            legal_name=f"Tienda Ejemplo {n} SL",
-            tax_id=tax_id or f"B{n:08d}",
-            base_currency="EUR",
-            default_language="es",
-        )
-    if legal_name:
-        defaults["legal_name"] = legal_name
-    return company_create(country=country, **defaults)
+    name, currency, language = _COMPANY_DEFAULTS.get(country, ("Company {n} Ltd", "EUR", "en"))
+    return company_create(
+        country=country,
+        legal_name=legal_name or name.format(n=n),
+        tax_id=tax_id or company_tax_id_example(country, n),
+        base_currency=currency,
+        default_language=language,
+    )
 
 
 def user_build(

@@ -117,7 +117,7 @@ BRAZIL = CountryDemo(
         "state": "SP",
         "municipality": "São Paulo",
         "municipality_code": "3550308",
-        "rounding": "half_up_per_line",
+        "rounding": "line",
     },
     gs1_prefix="7898357",
     staff_names=(
@@ -253,11 +253,11 @@ SPAIN = CountryDemo(
     username_suffix=".es",
     email_domain="tienda-brisa.example",
     fiscal_settings={
-        "regime": "iva_general",
+        "regime": "general",
         "province": "Valencia",
         "province_code": "46",
         "verifactu": True,
-        "rounding": "half_up_per_line",
+        "rounding": "line",
     },
     gs1_prefix="8437021",
     staff_names=(

@@ -35,6 +35,7 @@ from retaguarda.catalog.services import (
     uom_create,
 )
 from retaguarda.common import tabular
+from retaguarda.common.taxids import tax_id_compact
 from retaguarda.core.choices import Area, Role
 from retaguarda.core.models import Company, Membership, User
 from retaguarda.core.permissions import system_actor
@@ -43,7 +44,6 @@ from retaguarda.parties.choices import AddressKind, PartyKind
 from retaguarda.parties.imports import ADDRESS_PARTS, party_columns, party_import
 from retaguarda.parties.models import Party
 from retaguarda.parties.services import party_contact_add, payment_term_create
-from retaguarda.parties.taxids import tax_id_compact
 
 from . import numbers
 from .data import (

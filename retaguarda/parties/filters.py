@@ -7,11 +7,11 @@ import re
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from retaguarda.common.taxids import tax_id_compact
 from retaguarda.core.choices import Country
 from retaguarda.core.ui.listing import Filter, Listing, yes_no
 
 from .choices import PartyKind
-from .taxids import tax_id_compact
 
 # A search term that looks like a formatted tax id (11.222.333/0001-81, B-58378431): searched
 # in its compact, stored form.

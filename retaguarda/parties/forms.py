@@ -6,12 +6,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from retaguarda.common.errors import DomainError
+from retaguarda.common.taxids import TaxIdInvalid, tax_id_validate
 from retaguarda.core.choices import Country, Language
 
 from .choices import AddressKind, PartyKind
 from .models import Address, Contact, Party, PaymentTerm
 from .services import CREDIT_LIMIT_MAX
-from .taxids import TaxIdInvalid, tax_id_validate
 
 
 def apply_domain_error(form: forms.Form, exc: DomainError) -> None:

@@ -5,31 +5,21 @@ reads."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from retaguarda.common import tabular
-from retaguarda.common.errors import Conflict
-from retaguarda.common.tabular import Column, ErrorReport, ImportResult, ParsedTable
+from retaguarda.common.tabular import Column, ErrorReport, ImportResult
+from retaguarda.common.taxids import tax_id_compact
 from retaguarda.core.bulk import bulk_insert
+from retaguarda.core.importing import BATCH_SIZE, ImportKind, Progress, import_check, import_file_name, import_write
 from retaguarda.core.permissions import Actor, require
-from retaguarda.core.services import audit_record, event_emit
 
 from .choices import AddressKind, PartyKind
 from .models import Address, Party, PaymentTerm
 from .selectors import CUSTOMER, SUPPLIER
-from .services import _address_apply, _Errors, _party_apply
-from .taxids import tax_id_compact
-
-logger = logging.getLogger(__name__)
-
-BATCH_SIZE = 2000
-
-Progress = Callable[[str, int, int | None], None]
+from .services import FieldErrors, address_apply, party_apply
 
 # Party fields a row sets, in the order a validated row keeps them until it is written.
 PARTY_COLUMNS = (
@@ -51,6 +41,14 @@ PARTY_COLUMNS = (
 _PARTY_FIELDS = tuple("payment_term_id" if c == "payment_term" else c for c in PARTY_COLUMNS)
 ADDRESS_PARTS = ("street", "number", "complement", "district", "city", "state", "postal_code", "country")
 ADDRESS_KINDS = (AddressKind.BILLING, AddressKind.SHIPPING)
+_KIND = ImportKind(
+    object_type="parties.party",
+    action="parties.import",
+    event="parties.imported",
+    conflict_message=gettext_lazy(
+        "Another user saved a customer or supplier with the same tax id during the import. Try again."
+    ),
+)
 
 
 def address_columns(kind: str) -> list[str]:
@@ -116,7 +114,7 @@ class _RowChecker:
     def check(self, row: int, record: dict, present: set[str]) -> None:
         report = self.report
         actor = self.actor
-        errors = _Errors()
+        errors = FieldErrors()
         data = {c: record[c] for c in PARTY_COLUMNS if c != "payment_term"}
         data["tax_country"] = data["tax_country"] or actor.company.country
         payment_term_id = None
@@ -132,8 +130,8 @@ class _RowChecker:
             data = {field: value for field, value in data.items() if field in present}
         else:
             party = Party(company=actor.company)
-        # _party_apply checks the payment term with a query; it is checked above from a dict.
-        _party_apply(errors, actor, party, data)
+        # party_apply checks the payment term with a query; it is checked above from a dict.
+        party_apply(errors, actor, party, data)
         if "payment_term" in present or target is None:
             party.payment_term_id = payment_term_id
 
@@ -146,8 +144,8 @@ class _RowChecker:
                     continue
                 values["country"] = values["country"] or party.tax_country
                 address = Address(company=actor.company)
-                address_errors = _Errors(prefix=f"{kind}_")
-                _address_apply(address_errors, address, {**values, "kind": kind, "is_default": True}, partial=False)
+                address_errors = FieldErrors(prefix=f"{kind}_")
+                address_apply(address_errors, address, {**values, "kind": kind, "is_default": True}, partial=False)
                 errors.merge(address_errors)
                 addresses.append((kind, tuple(getattr(address, part) for part in ADDRESS_PARTS)))
         elif any(record[name] for kind in ADDRESS_KINDS for name in address_columns(kind)):
@@ -215,93 +213,52 @@ def party_import(
         raise ValueError(f"unknown role {role!r}")
     result = ImportResult()
     checker = _RowChecker(actor, result.errors, update_existing=update_existing)
-    info = ParsedTable()
-
-    def validate_progress(done: int, total: int | None) -> None:
-        if progress is not None:
-            progress("validate", done, total)
-
-    records = tabular.read_records(
-        file,
-        party_columns(role=role, update_existing=update_existing),
-        result.errors,
+    present = import_check(
+        file=file,
+        columns=party_columns(role=role, update_existing=update_existing),
+        checker=checker,
+        result=result,
         format=format,
         name=name,
-        progress=validate_progress,
-        info=info,
+        progress=progress,
     )
-    present: set[str] = set()
-    for row, record in records:
-        present = present or set(info.columns)
-        checker.check(row, record, present)
-    result.rows = info.rows_read
-    if result.errors:
+    if present is None:
         return result
-    if not checker.rows:
-        result.errors.add(0, "", _("The file has no rows to import."))
-        return result
-    present = set(info.columns)
-    _write(
-        actor,
-        checker.rows,
-        result,
-        progress,
-        summary_extra={"file": str(name or getattr(file, "name", "") or "")[:200], "role": role or ""},
-        update_fields=[field for column, field in zip(PARTY_COLUMNS, _PARTY_FIELDS, strict=True) if column in present],
-    )
-    return result
-
-
-def _write(
-    actor: Actor, rows: list, result: ImportResult, progress: Progress | None, *, summary_extra: dict, update_fields
-) -> None:
     company = actor.company
-    total = len(rows)
     now = timezone.now()  # neither bulk_insert nor bulk_update stamps auto_now fields
+    update_fields = [field for column, field in zip(PARTY_COLUMNS, _PARTY_FIELDS, strict=True) if column in present]
     update_columns = [*update_fields, "updated_at"]
     insert_columns = ["company", *_PARTY_FIELDS, "created_at", "updated_at"]
-    address_columns = ["company", "party", "kind", "is_default", *ADDRESS_PARTS]
-    try:
-        with transaction.atomic():
-            for start in range(0, total, BATCH_SIZE):
-                batch = rows[start : start + BATCH_SIZE]
-                new_ids = bulk_insert(
-                    Party,
-                    insert_columns,
-                    ((company.pk, *values, now, now) for pk, values, _a in batch if pk is None),
-                )
-                new_addresses = [addresses for pk, _v, addresses in batch if pk is None]
-                bulk_insert(
-                    Address,
-                    address_columns,
-                    (
-                        (company.pk, party_id, kind, True, *values)
-                        for party_id, addresses in zip(new_ids, new_addresses, strict=True)
-                        for kind, values in addresses
-                    ),
-                )
-                changed = [
-                    Party(company=company, pk=pk, updated_at=now, **dict(zip(_PARTY_FIELDS, values, strict=True)))
-                    for pk, values, _a in batch
-                    if pk is not None
-                ]
-                if changed:
-                    Party.objects.bulk_update(changed, update_columns)
-                result.created += len(new_ids)
-                result.updated += len(changed)
-                if progress is not None:
-                    progress("write", start + len(batch), total)
-            summary = {"rows": result.rows, "created": result.created, "updated": result.updated, **summary_extra}
-            audit_record(
-                actor=actor, company=company, object_type="parties.party", action="parties.import", after=summary
-            )
-            event_emit(company=company, name="parties.imported", payload=summary)
-    except IntegrityError:
-        logger.warning("party import refused by a database constraint", exc_info=True)
-        result.created = result.updated = 0
-        raise Conflict(
-            _("Another user saved a customer or supplier with the same tax id during the import. Try again.")
+    address_insert_columns = ["company", "party", "kind", "is_default", *ADDRESS_PARTS]
+
+    def write_batch(batch: list) -> tuple[int, int]:
+        new_ids = bulk_insert(
+            Party,
+            insert_columns,
+            ((company.pk, *values, now, now) for pk, values, _a in batch if pk is None),
         )
+        new_addresses = [addresses for pk, _v, addresses in batch if pk is None]
+        bulk_insert(
+            Address,
+            address_insert_columns,
+            (
+                (company.pk, party_id, kind, True, *values)
+                for party_id, addresses in zip(new_ids, new_addresses, strict=True)
+                for kind, values in addresses
+            ),
+        )
+        changed = [
+            Party(company=company, pk=pk, updated_at=now, **dict(zip(_PARTY_FIELDS, values, strict=True)))
+            for pk, values, _a in batch
+            if pk is not None
+        ]
+        if changed:
+            Party.objects.bulk_update(changed, update_columns)
+        return len(new_ids), len(changed)
+
+    summary_extra = {"file": import_file_name(file, name), "role": role or ""}
+    import_write(actor, checker.rows, result, progress, write_batch, kind=_KIND, summary_extra=summary_extra)
+    return result
 
 
 # ---------------------------------------------------------------------------------------------

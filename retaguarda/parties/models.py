@@ -8,11 +8,11 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from retaguarda.common.fields import MoneyField
+from retaguarda.common.taxids import tax_id_format, tax_id_label
 from retaguarda.core.choices import Country, Language
 from retaguarda.core.models import Company
 
 from .choices import AddressKind, PartyKind
-from .taxids import tax_id_format, tax_id_label
 
 phone_validator = RegexValidator(
     r"^\+?[0-9 ()./-]{3,40}$", _("Enter a phone number: digits, spaces and + ( ) - . / only."), code="invalid_phone"

@@ -16,6 +16,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from retaguarda.common.errors import Conflict, NotFound, ValidationFailed
+from retaguarda.common.taxids import TaxIdInvalid, tax_id_validate
 from retaguarda.core.choices import Country, Language
 from retaguarda.core.permissions import Actor, require
 from retaguarda.core.services import audit_record, changed, event_emit, snapshot
@@ -23,7 +24,6 @@ from retaguarda.core.services import audit_record, changed, event_emit, snapshot
 from .choices import AddressKind, PartyKind
 from .models import Address, Contact, Party, PaymentTerm
 from .postal import AddressInvalid, postal_code_normalize, state_normalize
-from .taxids import TaxIdInvalid, tax_id_validate
 
 PARTY_FIELDS = (
     "legal_name",
@@ -79,7 +79,7 @@ CREDIT_LIMIT_MAX = Decimal("9999999999999.99")
 MAX_ID = 2**63 - 1
 
 
-class _Errors:
+class FieldErrors:
     """Collects field errors so one refusal reports every bad field at once."""
 
     def __init__(self, prefix: str = ""):
@@ -89,7 +89,7 @@ class _Errors:
     def add(self, field: str, message) -> None:
         self.fields.setdefault(f"{self.prefix}{field}", []).append(str(message))
 
-    def merge(self, other: _Errors) -> None:
+    def merge(self, other: FieldErrors) -> None:
         for field, messages in other.fields.items():
             self.fields.setdefault(field, []).extend(messages)
 
@@ -98,7 +98,7 @@ class _Errors:
             raise ValidationFailed(_("Some fields are not valid."), fields=self.fields)
 
 
-def _text(errors: _Errors, field: str, value, *, multiline: bool = False) -> str:
+def _text(errors: FieldErrors, field: str, value, *, multiline: bool = False) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -111,7 +111,7 @@ def _text(errors: _Errors, field: str, value, *, multiline: bool = False) -> str
     return value.strip() if not multiline else value.strip("\n\r\t ")
 
 
-def _model_clean(errors: _Errors, obj, exclude: Iterable[str]) -> None:
+def _model_clean(errors: FieldErrors, obj, exclude: Iterable[str]) -> None:
     """Run the model's own field validators (lengths, choices, e-mail) without uniqueness."""
     try:
         obj.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
@@ -138,7 +138,7 @@ def _party_locked(actor: Actor, party_id) -> Party:
     return party
 
 
-def _money(errors: _Errors, field: str, value) -> Decimal:
+def _money(errors: FieldErrors, field: str, value) -> Decimal:
     if value is None or value == "":
         return Decimal("0.00")
     try:
@@ -160,7 +160,7 @@ def _money(errors: _Errors, field: str, value) -> Decimal:
     return Decimal("0.00")
 
 
-def _party_apply(errors: _Errors, actor: Actor, party: Party, data: Mapping) -> None:
+def party_apply(errors: FieldErrors, actor: Actor, party: Party, data: Mapping) -> None:
     """Apply `data` to `party` and validate the result as a whole, collecting errors."""
     for field, value in data.items():
         if field in TEXT_FIELDS:
@@ -289,20 +289,20 @@ def party_create(
         "credit_limit": credit_limit,
         "notes": notes,
     }
-    errors = _Errors()
-    _party_apply(errors, actor, party, data)
+    errors = FieldErrors()
+    party_apply(errors, actor, party, data)
     contact_rows = []
     for index, row in enumerate(contacts or ()):
         contact = Contact(company=actor.company)
-        row_errors = _Errors(prefix=f"contacts.{index}.")
+        row_errors = FieldErrors(prefix=f"contacts.{index}.")
         _contact_apply(row_errors, contact, row, partial=False)
         errors.merge(row_errors)
         contact_rows.append(contact)
     address_rows = []
     for index, row in enumerate(addresses or ()):
         address = Address(company=actor.company)
-        row_errors = _Errors(prefix=f"addresses.{index}.")
-        _address_apply(row_errors, address, row, partial=False)
+        row_errors = FieldErrors(prefix=f"addresses.{index}.")
+        address_apply(row_errors, address, row, partial=False)
         errors.merge(row_errors)
         address_rows.append(address)
     errors.raise_if_any()
@@ -339,8 +339,8 @@ def party_update(*, actor: Actor, party_id: int, **changes) -> Party:
         )
     party = _party_locked(actor, party_id)
     before = _party_snapshot(party)
-    errors = _Errors()
-    _party_apply(errors, actor, party, changes)
+    errors = FieldErrors()
+    party_apply(errors, actor, party, changes)
     errors.raise_if_any()
     after = _party_snapshot(party)
     old, new = changed(before, after)
@@ -391,7 +391,7 @@ def _contact_snapshot(contact: Contact) -> dict:
     return {"contact_id": contact.pk, **snapshot(contact, CONTACT_FIELDS)}
 
 
-def _contact_apply(errors: _Errors, contact: Contact, data: Mapping, *, partial: bool) -> None:
+def _contact_apply(errors: FieldErrors, contact: Contact, data: Mapping, *, partial: bool) -> None:
     if not isinstance(data, Mapping):
         errors.add("__all__", _("A contact is a set of fields."))
         return
@@ -421,7 +421,7 @@ def party_contact_add(
     require(actor, "parties.change")
     party = _party_locked(actor, party_id)
     contact = Contact(company=actor.company, party=party)
-    errors = _Errors()
+    errors = FieldErrors()
     _contact_apply(errors, contact, {"name": name, "role": role, "email": email, "phone": phone}, partial=False)
     errors.raise_if_any()
     contact.save()
@@ -436,7 +436,7 @@ def party_contact_update(*, actor: Actor, party_id: int, contact_id: int, **chan
     party = _party_locked(actor, party_id)
     contact = _contact_locked(actor, party, contact_id)
     before = _contact_snapshot(contact)
-    errors = _Errors()
+    errors = FieldErrors()
     _contact_apply(errors, contact, changes, partial=True)
     errors.raise_if_any()
     old, new = changed(before, _contact_snapshot(contact))
@@ -466,7 +466,7 @@ def _address_snapshot(address: Address) -> dict:
     return {"address_id": address.pk, **snapshot(address, ADDRESS_FIELDS)}
 
 
-def _address_apply(errors: _Errors, address: Address, data: Mapping, *, partial: bool) -> None:
+def address_apply(errors: FieldErrors, address: Address, data: Mapping, *, partial: bool) -> None:
     if not isinstance(data, Mapping):
         errors.add("__all__", _("An address is a set of fields."))
         return
@@ -552,7 +552,7 @@ def party_address_add(
     require(actor, "parties.change")
     party = _party_locked(actor, party_id)
     address = Address(company=actor.company, party=party)
-    errors = _Errors()
+    errors = FieldErrors()
     data = {
         "kind": kind,
         "street": street,
@@ -565,7 +565,7 @@ def party_address_add(
         "country": country,
         "is_default": is_default,
     }
-    _address_apply(errors, address, data, partial=False)
+    address_apply(errors, address, data, partial=False)
     errors.raise_if_any()
     address.is_default = False
     address.save()
@@ -584,8 +584,8 @@ def party_address_update(*, actor: Actor, party_id: int, address_id: int, **chan
     address = _address_locked(actor, party, address_id)
     before = _address_snapshot(address)
     old_kind, was_default = address.kind, address.is_default
-    errors = _Errors()
-    _address_apply(errors, address, changes, partial=True)
+    errors = FieldErrors()
+    address_apply(errors, address, changes, partial=True)
     errors.raise_if_any()
     wants_default = address.is_default
     address.is_default = False
@@ -621,7 +621,7 @@ def party_address_remove(*, actor: Actor, party_id: int, address_id: int) -> Non
 
 
 def _payment_term_validate(actor: Actor, term: PaymentTerm, name, days) -> None:
-    errors = _Errors()
+    errors = FieldErrors()
     term.name = _text(errors, "name", name)
     if not term.name:
         errors.add("name", _("Enter a name."))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import itertools
 
+from retaguarda.common.taxids import tax_id_example
 from retaguarda.core.models import Company
 from retaguarda.core.permissions import Actor, system_actor
 
 from .models import Party, PaymentTerm
 from .services import party_create, payment_term_create
-from .taxids import tax_id_example
 
 _counter = itertools.count(1)
 

@@ -7,8 +7,10 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
-from retaguarda.core.choices import Area, Role
+from retaguarda.common.taxids import EU_VAT_PREFIX, tax_id_format
+from retaguarda.core.choices import Area, Language, Role
 from retaguarda.core.models import User
+from retaguarda.core.services import BR_STATES, fiscal_regimes_for
 
 
 def apply_domain_errors(form: forms.Form, exc) -> None:
@@ -84,3 +86,77 @@ class UserCreateForm(forms.Form):
                 except forms.ValidationError as exc:
                     self.add_error("password1", exc)
         return data
+
+
+REGIME_LABELS = {
+    "simples_nacional": _("Simples Nacional"),
+    "regime_normal": _("Regime Normal (lucro presumido or real)"),
+    "general": _("General VAT regime"),
+    "recargo_equivalencia": _("Equivalence surcharge (recargo de equivalencia)"),
+    "simplificado": _("Simplified VAT regime"),
+    "standard": _("Standard"),
+}
+ROUNDING_CHOICES = (("line", _("Per invoice line")), ("document", _("Once per invoice")))
+
+
+class CompanySettingsForm(forms.Form):
+    """The company's names, tax id, language and fiscal settings; the country decides the choices.
+
+    Brazil asks for the state (UF), other countries for an optional province.
+    """
+
+    legal_name = forms.CharField(label=_("Legal name"), max_length=200)
+    trade_name = forms.CharField(label=_("Trade name"), max_length=200, required=False)
+    tax_id = forms.CharField(label=_("Tax id"), max_length=64)
+    default_language = forms.ChoiceField(label=_("Default language"), choices=Language.choices)
+    regime = forms.ChoiceField(label=_("Tax regime"))
+    state = forms.ChoiceField(label=_("State"), choices=[(uf, uf) for uf in BR_STATES])
+    province = forms.CharField(label=_("Province"), max_length=100, required=False)
+    rounding = forms.ChoiceField(
+        label=_("Tax rounding"),
+        choices=ROUNDING_CHOICES,
+        initial="line",
+        help_text=_("Where invoice tax is rounded to cents."),
+    )
+
+    def __init__(self, *args, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country = company.country
+        self.fields["regime"].choices = [(code, REGIME_LABELS[code]) for code in fiscal_regimes_for(company.country)]
+        help_key = "EU" if company.country in EU_VAT_PREFIX else company.country
+        self.fields["tax_id"].help_text = COMPANY_TAX_ID_HELP.get(help_key, "")
+        del self.fields["province" if company.country == "BR" else "state"]
+
+    @staticmethod
+    def initial_for(company) -> dict:
+        fiscal = company.fiscal_settings or {}
+        return {
+            "legal_name": company.legal_name,
+            "trade_name": company.trade_name,
+            "tax_id": tax_id_format(company.country, company.tax_id),
+            "default_language": company.default_language,
+            "regime": fiscal.get("regime", ""),
+            "state": fiscal.get("state", ""),
+            "province": fiscal.get("province", ""),
+            "rounding": fiscal.get("rounding") if fiscal.get("rounding") in dict(ROUNDING_CHOICES) else "line",
+        }
+
+    def service_arguments(self) -> dict:
+        """The cleaned data as company_update's arguments."""
+        data = self.cleaned_data
+        fiscal = {"regime": data["regime"], "rounding": data["rounding"]}
+        fiscal["state" if self.country == "BR" else "province"] = data.get("state") or data.get("province", "")
+        return {
+            "legal_name": data["legal_name"],
+            "trade_name": data["trade_name"],
+            "tax_id": data["tax_id"],
+            "default_language": data["default_language"],
+            "fiscal_settings": fiscal,
+        }
+
+
+COMPANY_TAX_ID_HELP = {
+    "BR": _("The company's CNPJ."),
+    "ES": _("The company's CIF, or the NIF of an autónomo."),
+    "EU": _("The VAT number, with or without its country prefix."),
+}

@@ -28,10 +28,12 @@ NAVIGATION: list[NavItem] = [
     NavItem(_("Suppliers"), "parties:supplier_list", "parties.view", _("Customers and suppliers")),
     NavItem(_("Products"), "catalog:product_list", "catalog.view", _("Catalog")),
     NavItem(_("Price lists"), "catalog:pricelist_list", "catalog.view", _("Catalog")),
+    NavItem(_("Company"), "web:company_settings", "core.company.change", _("Administration")),
     NavItem(_("Users"), "web:user_list", "core.users.manage", _("Administration")),
     NavItem(_("Audit log"), "web:audit_log", "core.audit.view", _("Administration")),
     NavItem(_("Webhooks"), "web:webhook_list", "core.webhooks.manage", _("Administration")),
     NavItem(_("Background jobs"), "web:job_list", "core.jobs.view", _("Administration")),
+    NavItem(_("API tokens"), "web:token_list", "core.tokens.manage", _("Administration")),
 ]
 
 

@@ -1,10 +1,11 @@
-"""Administration pages: audit log, webhooks and their deliveries, background jobs, API tokens, users."""
+"""Administration pages: company settings, audit log, webhooks and deliveries, background jobs, API tokens, users."""
 
 from django.urls import path
 
 from . import views_admin as views
 
 urlpatterns: list = [
+    path("company/", views.company_settings_view, name="company_settings"),
     path("audit/", views.audit_log_view, name="audit_log"),
     path("webhooks/", views.webhook_list_view, name="webhook_list"),
     path("webhooks/new/", views.webhook_create_view, name="webhook_create"),

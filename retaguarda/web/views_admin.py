@@ -1,4 +1,4 @@
-"""Administration pages: audit log, webhooks and their deliveries, background jobs, API tokens, users.
+"""Administration pages: company settings, audit log, webhooks and their deliveries, background jobs, API tokens, users.
 
 Thin views: they parse the request, call one core service or selector, and render. Lists
 answer htmx requests with their table fragment only.
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from retaguarda.common.errors import ValidationFailed
+from retaguarda.common.errors import Conflict, ValidationFailed
 from retaguarda.core.choices import Area, Role
 from retaguarda.core.models import WebhookSubscription
 from retaguarda.core.selectors import (
@@ -23,12 +23,14 @@ from retaguarda.core.selectors import (
     audit_log_for,
     jobs_for,
     members_for,
+    timeline_for,
     webhook_deliveries_for,
     webhook_subscriptions_for,
 )
 from retaguarda.core.services import (
     api_token_create,
     api_token_revoke,
+    company_update,
     membership_activate,
     membership_deactivate,
     user_create,
@@ -40,7 +42,14 @@ from retaguarda.core.ui.decorators import permission_required
 from retaguarda.core.ui.listing import Filter, Listing, yes_no
 from retaguarda.core.webhooks import webhook_delivery_replay
 
-from .forms_admin import TokenForm, UserCreateForm, WebhookEditForm, WebhookForm, apply_domain_errors
+from .forms_admin import (
+    CompanySettingsForm,
+    TokenForm,
+    UserCreateForm,
+    WebhookEditForm,
+    WebhookForm,
+    apply_domain_errors,
+)
 
 
 def _list_response(request, template: str, partial: str, context: dict):
@@ -49,6 +58,35 @@ def _list_response(request, template: str, partial: str, context: dict):
 
 def _as_int(raw: str):
     return int(raw) if raw.isdigit() else None
+
+
+# Company settings ---------------------------------------------------------------------------
+
+COMPANY_TIMELINE_LENGTH = 50
+
+
+@permission_required("core.company.change")
+def company_settings_view(request):
+    company = request.actor.company
+    form = CompanySettingsForm(request.POST or None, company=company, initial=CompanySettingsForm.initial_for(company))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                company_update(actor=request.actor, **form.service_arguments())
+            except (ValidationFailed, Conflict) as exc:
+                apply_domain_errors(form, exc)
+            else:
+                messages.success(request, _("Company settings saved."))
+                return redirect("web:company_settings")
+        status = 422
+    timeline = timeline_for(company=company, obj=company)[:COMPANY_TIMELINE_LENGTH]
+    return render(
+        request,
+        "web/admin/company_settings.html",
+        {"form": form, "company": company, "timeline": timeline},
+        status=status,
+    )
 
 
 # Audit log ----------------------------------------------------------------------------------

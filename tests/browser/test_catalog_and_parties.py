@@ -55,7 +55,7 @@ def test_open_the_product_list_and_filter_it(page, shot, company, live_server):
 
 def invalid_tax_id_message(country: str, number: str, kind: str) -> str:
     """What the parties app says about this number, from its own validator (not hard-coded)."""
-    from retaguarda.parties.taxids import TaxIdInvalid, tax_id_validate
+    from retaguarda.common.taxids import TaxIdInvalid, tax_id_validate
 
     try:
         tax_id_validate(country=country, number=number, kind=kind)

@@ -8,11 +8,11 @@ from django.core.management.base import CommandError
 
 from retaguarda.catalog.models import Product
 from retaguarda.catalog.testing import catalog_defaults_build, product_build
+from retaguarda.common.taxids import tax_id_example
 from retaguarda.core.choices import Role
 from retaguarda.core.models import AuditLog
 from retaguarda.core.testing import company_build, user_build
 from retaguarda.parties.models import Party
-from retaguarda.parties.taxids import tax_id_example
 from retaguarda.parties.testing import party_build
 
 

@@ -4,6 +4,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from retaguarda.catalog.imports import ROW_FIELDS
 from retaguarda.catalog.models import Product, TaxCategory, UnitOfMeasure
 from retaguarda.catalog.testing import catalog_defaults_build
 from retaguarda.core import bulk
@@ -14,23 +15,7 @@ def test_bulk_insert_returns_the_new_ids_in_order_and_converts_values(company, m
     uom = UnitOfMeasure.objects.get(company=company, code="kg")
     tax = TaxCategory.objects.get(company=company, code="standard")
     now = timezone.now()
-    columns = [
-        "company",
-        "sku",
-        "barcode",
-        "name",
-        "description",
-        "kind",
-        "uom",
-        "tax_category",
-        "weight",
-        "list_price",
-        "standard_cost",
-        "ncm",
-        "is_active",
-        "created_at",
-        "updated_at",
-    ]
+    columns = ["company", *ROW_FIELDS, "created_at", "updated_at"]
     rows = [
         (
             company.pk,

@@ -182,7 +182,7 @@ def check_es_demo(company, output: str):
     assert company.legal_name == "Tienda Brisa SL"
     assert (company.base_currency, company.default_language) == ("EUR", "es")
     assert cif.is_valid(company.tax_id) and company.tax_id.startswith("B46")
-    assert company.fiscal_settings["regime"] == "iva_general"
+    assert company.fiscal_settings["regime"] == "general"
     assert_staff(company, ES_USERNAMES)
     assert_catalog_is_valid(company, ncm_required=False)
     assert_load_follows_plan(company)

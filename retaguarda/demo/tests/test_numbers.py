@@ -5,8 +5,8 @@ from stdnum import ean
 from stdnum.br import cnpj, cpf
 from stdnum.es import cif, dni, nie
 
+from retaguarda.common.taxids import tax_id_validate
 from retaguarda.demo import numbers
-from retaguarda.parties.taxids import tax_id_validate
 
 
 class ScriptedRandom(random.Random):

@@ -8,6 +8,7 @@ from django.utils import translation
 from openpyxl import Workbook
 
 from retaguarda.common.errors import Conflict, PermissionDenied
+from retaguarda.common.taxids import tax_id_example
 from retaguarda.core.choices import Role
 from retaguarda.core.models import AuditLog
 from retaguarda.core.permissions import system_actor
@@ -15,7 +16,6 @@ from retaguarda.core.testing import actor_build, company_build
 from retaguarda.parties.imports import party_export, party_import
 from retaguarda.parties.models import Address, Party, PaymentTerm
 from retaguarda.parties.services import payment_term_create
-from retaguarda.parties.taxids import tax_id_example
 from retaguarda.parties.testing import party_build
 
 HEADER = (

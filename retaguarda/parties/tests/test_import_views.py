@@ -5,11 +5,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from retaguarda.common.taxids import tax_id_example
 from retaguarda.core.choices import Role
 from retaguarda.core.models import AuditLog
 from retaguarda.core.testing import client_for, user_build
 from retaguarda.parties.models import Party
-from retaguarda.parties.taxids import tax_id_example
 from retaguarda.parties.testing import party_build
 
 DNI_1 = tax_id_example(country="ES", kind="person", seed=1)

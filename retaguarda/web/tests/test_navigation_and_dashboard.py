@@ -17,21 +17,23 @@ from retaguarda.web.dashboard import registry
 
 PARTIES = ["Customers", "Suppliers"]
 CATALOG = ["Products", "Price lists"]
+ADMINISTRATION = ["Company", "Users", "Audit log", "Webhooks", "Background jobs", "API tokens"]
+TOKENS = ["API tokens"]  # every member manages their own API tokens, partners too
 
 # (role, partner areas) -> the menu, written out from the product rules rather than derived
 # from the permission table, so a wrong table entry fails here.
 NAVIGATION_BY_ROLE = [
-    (Role.ADMINISTRATOR, (), PARTIES + CATALOG + ["Users", "Audit log", "Webhooks", "Background jobs"]),
-    (Role.MANAGER, (), PARTIES + CATALOG + ["Audit log"]),
-    (Role.SALES, (), PARTIES + CATALOG),
-    (Role.FINANCE, (), PARTIES + CATALOG),
-    (Role.SUPPORT, (), PARTIES + CATALOG),
-    (Role.LEGAL, (), PARTIES + CATALOG),
-    (Role.WAREHOUSE, (), CATALOG),
-    (Role.HR, (), []),
-    (Role.PARTNER, (Area.ACCOUNTING,), PARTIES),
-    (Role.PARTNER, (Area.WAREHOUSE,), CATALOG),
-    (Role.PARTNER, (), []),
+    (Role.ADMINISTRATOR, (), PARTIES + CATALOG + ADMINISTRATION),
+    (Role.MANAGER, (), PARTIES + CATALOG + ["Audit log", "API tokens"]),
+    (Role.SALES, (), PARTIES + CATALOG + TOKENS),
+    (Role.FINANCE, (), PARTIES + CATALOG + TOKENS),
+    (Role.SUPPORT, (), PARTIES + CATALOG + TOKENS),
+    (Role.LEGAL, (), PARTIES + CATALOG + TOKENS),
+    (Role.WAREHOUSE, (), CATALOG + TOKENS),
+    (Role.HR, (), TOKENS),
+    (Role.PARTNER, (Area.ACCOUNTING,), PARTIES + TOKENS),
+    (Role.PARTNER, (Area.WAREHOUSE,), CATALOG + TOKENS),
+    (Role.PARTNER, (), TOKENS),
 ]
 
 ALL_WIDGETS = ["getting-started", "parties", "products", "recent-activity"]
@@ -67,7 +69,7 @@ def test_navigation_groups_links_by_area(admin_client):
     assert [(area, [link.label for link in links]) for area, links in groups] == [
         ("Customers and suppliers", PARTIES),
         ("Catalog", CATALOG),
-        ("Administration", ["Users", "Audit log", "Webhooks", "Background jobs"]),
+        ("Administration", ADMINISTRATION),
     ]
 
 

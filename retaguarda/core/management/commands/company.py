@@ -5,11 +5,29 @@ from retaguarda.core.choices import Country, Currency, Language
 from retaguarda.core.models import Company
 from retaguarda.core.services import company_create
 
+# The service's field names, as the options that carry them.
+OPTION_OF_FIELD = {
+    "legal_name": "--legal-name",
+    "trade_name": "--trade-name",
+    "tax_id": "--tax-id",
+    "country": "--country",
+    "base_currency": "--currency",
+    "default_language": "--language",
+}
+
+
+def _error_text(exc: DomainError) -> str:
+    """The refusal and, one per line, what is wrong with each option."""
+    lines = [str(exc.message)]
+    for name, messages in exc.fields.items():
+        lines.extend(f"  {OPTION_OF_FIELD.get(name, name)}: {message}" for message in messages)
+    return "\n".join(lines)
+
 
 class Command(BaseCommand):
     help = (
-        "Companies: `company create --legal-name N --tax-id T --country BR|ES|… [--currency] [--language]`, "
-        "`company list`."
+        "Companies: `company create --legal-name N --tax-id T --country BR|ES|… [--currency] [--language]` "
+        "(the tax id of the country: CNPJ, CIF or an autónomo's NIF, EU VAT number), `company list`."
     )
 
     def add_arguments(self, parser):
@@ -41,5 +59,5 @@ class Command(BaseCommand):
                 default_language=language,
             )
         except DomainError as exc:
-            raise CommandError(exc.message)
+            raise CommandError(_error_text(exc))
         self.stdout.write(self.style.SUCCESS(f"company {company.pk} created: {company}"))

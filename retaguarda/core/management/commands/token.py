@@ -5,7 +5,7 @@ from retaguarda.core.models import ApiToken, User
 from retaguarda.core.selectors import actor_for
 from retaguarda.core.services import api_token_create, api_token_revoke
 
-from .user import _company
+from .user import company_lookup
 
 
 class Command(BaseCommand):
@@ -35,7 +35,7 @@ class Command(BaseCommand):
             user = User.objects.filter(username=options["username"]).first()
             if user is None:
                 raise CommandError(f"no user {options['username']!r}")
-            company_id = _company(options["company"]).pk if options["company"] else None
+            company_id = company_lookup(options["company"]).pk if options["company"] else None
             actor = actor_for(user, company_id)
             if actor is None or (company_id and actor.company.pk != company_id):
                 raise CommandError("the user has no access to that company")

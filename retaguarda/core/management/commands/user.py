@@ -31,7 +31,7 @@ class Command(BaseCommand):
             for m in Membership.objects.select_related("user", "company").order_by("company_id", "user__username"):
                 self.stdout.write(f"{m.company_id}\t{m.company}\t{m.user.username}\t{m.role}\t{','.join(m.areas)}")
             return
-        company = _company(options["company"])
+        company = company_lookup(options["company"])
         areas = [a.strip() for a in options["areas"].split(",") if a.strip()]
         unknown = [a for a in areas if a not in Area.values]
         if unknown:
@@ -57,7 +57,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"user {user.username} is {options['role']} in {company}"))
 
 
-def _company(value: str) -> Company:
+def company_lookup(value: str) -> Company:
     company = None
     if value.isdigit():
         company = Company.objects.filter(pk=int(value)).first()

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from retaguarda.catalog.imports import product_export
 from retaguarda.common import tabular
 from retaguarda.common.errors import DomainError
-from retaguarda.core.management.commands.user import _company
+from retaguarda.core.management.commands.user import company_lookup
 from retaguarda.core.models import User
 from retaguarda.core.permissions import system_actor
 from retaguarda.core.selectors import actor_for
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=list(tabular.FORMATS), help="Default: from the file name.")
 
     def handle(self, *args, kind, file, **options):
-        company = _company(options["company"])
+        company = company_lookup(options["company"])
         actor = system_actor(company)
         if options["user"]:
             user = User.objects.filter(username=options["user"], is_active=True).first()

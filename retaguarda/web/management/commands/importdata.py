@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from retaguarda.catalog.imports import product_import
 from retaguarda.common.errors import DomainError
-from retaguarda.core.management.commands.user import _company
+from retaguarda.core.management.commands.user import company_lookup
 from retaguarda.core.models import User
 from retaguarda.core.selectors import actor_for
 from retaguarda.parties.imports import party_import
@@ -66,7 +66,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
     def handle(self, *args, kind, file, **options):
-        company = _company(options["company"])
+        company = company_lookup(options["company"])
         user = User.objects.filter(username=options["user"], is_active=True).first()
         if user is None:
             raise CommandError(f"no active user {options['user']!r}")

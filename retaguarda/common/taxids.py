@@ -1,6 +1,7 @@
-"""Tax identifiers of customers and suppliers: validation, normalization and display by country.
+"""Tax identifiers of companies, customers and suppliers: validation, normalization and display by country.
 
-Pure functions over python-stdnum, no database. Brazil: CPF for persons, CNPJ (numeric or the
+Pure functions over python-stdnum, no database and no import from the other layers (the company
+in core and the parties both validate through it). Brazil: CPF for persons, CNPJ (numeric or the
 alphanumeric form from July 2026) for companies. Spain: DNI or NIE for persons, CIF for
 companies. Other EU countries: the VAT number, stored with its country prefix. Elsewhere any
 run of letters and digits. Numbers whose every digit is the same (111.111.111-11,

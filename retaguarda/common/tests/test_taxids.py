@@ -3,7 +3,7 @@
 import pytest
 from stdnum.br import cnpj as stdnum_cnpj
 
-from retaguarda.parties.taxids import (
+from retaguarda.common.taxids import (
     TaxIdInvalid,
     cnpj_complete,
     cpf_complete,
