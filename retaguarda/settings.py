@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "retaguarda.core",
     "retaguarda.parties",
     "retaguarda.catalog",
+    "retaguarda.inventory",
     "retaguarda.web",
     "retaguarda.api",
     "retaguarda.demo",

@@ -12,6 +12,8 @@ EXPECTED = {
     "catalog.view": {"administrator", "manager", "sales", "warehouse", "finance", "support", "legal"},
     "catalog.change": {"administrator", "manager", "sales"},
     "catalog.import": {"administrator", "manager"},
+    "inventory.view": {"administrator", "manager", "warehouse", "sales", "finance", "support"},
+    "inventory.change": {"administrator", "manager", "warehouse"},
     "core.audit.view": {"administrator", "manager"},
     "core.users.manage": {"administrator"},
     "core.company.change": {"administrator"},
@@ -35,8 +37,8 @@ def test_every_permission_is_pinned_here():
     [
         ((), set()),
         (("accounting",), {"parties.view"}),
-        (("warehouse",), {"catalog.view"}),
-        (("accounting", "warehouse"), {"parties.view", "catalog.view"}),
+        (("warehouse",), {"catalog.view", "inventory.view"}),
+        (("accounting", "warehouse"), {"parties.view", "catalog.view", "inventory.view"}),
     ],
 )
 def test_partner_is_scoped_to_named_areas(areas, allowed):
@@ -46,7 +48,13 @@ def test_partner_is_scoped_to_named_areas(areas, allowed):
 
 def test_partner_never_changes_or_administers():
     areas = ("accounting", "warehouse", "parties", "catalog", "administration")
-    for permission in ("parties.change", "catalog.change", "core.users.manage", "core.webhooks.manage"):
+    for permission in (
+        "parties.change",
+        "catalog.change",
+        "inventory.change",
+        "core.users.manage",
+        "core.webhooks.manage",
+    ):
         assert not has_permission("partner", areas, permission)
 
 

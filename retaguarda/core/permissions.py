@@ -26,6 +26,11 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
     "catalog.view": (Area.CATALOG, ALL_STAFF - {R.HR}),
     "catalog.change": (Area.CATALOG, frozenset({R.ADMINISTRATOR, R.MANAGER, R.SALES})),
     "catalog.import": (Area.CATALOG, frozenset({R.ADMINISTRATOR, R.MANAGER})),
+    "inventory.view": (
+        Area.WAREHOUSE,
+        frozenset({R.ADMINISTRATOR, R.MANAGER, R.WAREHOUSE, R.SALES, R.FINANCE, R.SUPPORT}),
+    ),
+    "inventory.change": (Area.WAREHOUSE, frozenset({R.ADMINISTRATOR, R.MANAGER, R.WAREHOUSE})),
     "core.audit.view": (Area.ADMINISTRATION, frozenset({R.ADMINISTRATOR, R.MANAGER})),
     "core.users.manage": (Area.ADMINISTRATION, frozenset({R.ADMINISTRATOR})),
     "core.company.change": (Area.ADMINISTRATION, frozenset({R.ADMINISTRATOR})),
@@ -35,10 +40,10 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
 }
 
 # Which areas a partner's areas unlock: an accountant partner ("accounting") sees customers
-# and suppliers; a logistics partner ("warehouse") sees the catalog.
+# and suppliers; a logistics partner ("warehouse") sees the catalog and the stock.
 PARTNER_AREA_GRANTS: dict[str, frozenset[str]] = {
     Area.ACCOUNTING: frozenset({"parties.view"}),
-    Area.WAREHOUSE: frozenset({"catalog.view"}),
+    Area.WAREHOUSE: frozenset({"catalog.view", "inventory.view"}),
     Area.PARTIES: frozenset({"parties.view"}),
     Area.CATALOG: frozenset({"catalog.view"}),
 }

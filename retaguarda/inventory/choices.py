@@ -1,0 +1,31 @@
+"""Kinds of stock locations and the reasons stock moves."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class LocationKind(models.TextChoices):
+    INTERNAL = "internal", _("Internal")
+    SUPPLIER = "supplier", _("Supplier")
+    CUSTOMER = "customer", _("Customer")
+    INVENTORY_LOSS = "inventory_loss", _("Inventory loss")
+    SCRAP = "scrap", _("Scrap")
+    TRANSIT = "transit", _("Transit")
+    PRODUCTION = "production", _("Production")
+
+
+VIRTUAL_KINDS = tuple(kind for kind in LocationKind.values if kind != LocationKind.INTERNAL)
+
+
+class MoveReason(models.TextChoices):
+    RECEIPT = "receipt", _("Receipt from supplier")
+    INITIAL = "initial", _("Initial stock")
+    COUNT = "count", _("Count correction")
+    DAMAGE = "damage", _("Damage")
+    LOSS = "loss", _("Loss or theft")
+    FOUND = "found", _("Found")
+    TRANSFER = "transfer", _("Transfer between warehouses")
+
+
+RECEIPT_REASONS = (MoveReason.RECEIPT, MoveReason.INITIAL)
+ADJUSTMENT_REASONS = (MoveReason.COUNT, MoveReason.DAMAGE, MoveReason.LOSS, MoveReason.FOUND)
