@@ -25,11 +25,13 @@ errors.install(api)
 def mount() -> None:
     from retaguarda.catalog.api import router as catalog_router
     from retaguarda.core.api import router as core_router
+    from retaguarda.inventory.api import router as inventory_router
     from retaguarda.parties.api import router as parties_router
 
     api.add_router("/core/", core_router)
     api.add_router("/parties/", parties_router)
     api.add_router("/catalog/", catalog_router)
+    api.add_router("/inventory/", inventory_router)
 
 
 mount()
