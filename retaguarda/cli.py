@@ -8,7 +8,9 @@
     retaguarda user create …       create a user with a role in a company
     retaguarda token create|list|revoke …
     retaguarda backup FILE / restore FILE
+    retaguarda company create|list …
     retaguarda check               configuration sanity (refuses unsafe production settings)
+    retaguarda prune               daily housekeeping (expired idempotency records, old failed log-ins)
     retaguarda import|export …     products and parties as CSV or XLSX
 
 Any other Django management command is passed through.
