@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from retaguarda.common.errors import ValidationFailed
 from retaguarda.core.choices import Currency, Language
+from retaguarda.core.ui.forms import form_add_service_errors
 
 from .choices import ProductKind
 from .selectors import tax_categories_for, units_for
@@ -25,12 +26,7 @@ class ServiceErrorsMixin:
         return key if key in self.fields else None
 
     def add_service_errors(self, exc: ValidationFailed) -> None:
-        if not exc.fields:
-            self.add_error(None, exc.message)
-        for key, messages in exc.fields.items():
-            field = self.service_field(key)
-            for message in messages:
-                self.add_error(field, message)
+        form_add_service_errors(self, exc, field_for=self.service_field)
 
 
 class ProductForm(ServiceErrorsMixin, forms.Form):

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from retaguarda.common.errors import DomainError
 from retaguarda.common.taxids import TaxIdInvalid, tax_id_validate
 from retaguarda.core.choices import Country, Language
+from retaguarda.core.ui.forms import form_add_service_errors
 
 from .choices import AddressKind, PartyKind
 from .models import Address, Contact, Party, PaymentTerm
@@ -15,17 +16,8 @@ from .services import CREDIT_LIMIT_MAX
 
 
 def apply_domain_error(form: forms.Form, exc: DomainError) -> None:
-    """Show a service's refusal on the form: field errors on their fields, the rest on top."""
-    aliases = {"payment_term_id": "payment_term"}
-    placed = False
-    for field, messages in (exc.fields or {}).items():
-        field = aliases.get(field, field)
-        target = field if field in form.fields else None
-        for message in messages:
-            form.add_error(target, message)
-            placed = True
-    if not placed:
-        form.add_error(None, exc.message)
+    """Show a service's refusal on the form; the services name the payment term by its id."""
+    form_add_service_errors(form, exc, field_for=lambda key: "payment_term" if key == "payment_term_id" else key)
 
 
 class PartyForm(forms.ModelForm):

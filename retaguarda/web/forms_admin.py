@@ -13,15 +13,6 @@ from retaguarda.core.models import User
 from retaguarda.core.services import BR_STATES, fiscal_regimes_for
 
 
-def apply_domain_errors(form: forms.Form, exc) -> None:
-    """Show a service's ValidationFailed on the form: per field where it names one, else on top."""
-    if not exc.fields:
-        form.add_error(None, exc.message)
-    for name, messages in exc.fields.items():
-        for message in messages:
-            form.add_error(name if name in form.fields else None, message)
-
-
 class WebhookForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")

@@ -27,6 +27,7 @@ from retaguarda.core.choices import Role
 from retaguarda.core.selectors import memberships_for
 from retaguarda.core.services import user_language_set, user_password_change
 from retaguarda.core.throttle import login_failure_record, login_success_record, login_wait_seconds
+from retaguarda.core.ui.forms import form_add_service_errors
 
 from .dashboard import widget_get, widgets_for
 from .forms import LanguageForm, LoginForm, PasswordChangeForm
@@ -214,9 +215,7 @@ def password_change_view(request):
                 actor=request.actor, user=request.user, new_password=form.cleaned_data["new_password1"]
             )
         except ValidationFailed as exc:
-            for field, errors in exc.fields.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            form_add_service_errors(form, exc)
         else:
             # Keep this session logged in; other sessions of the user end with the old password.
             update_session_auth_hash(request, request.user)

@@ -39,6 +39,7 @@ from retaguarda.core.services import (
     webhook_subscription_update,
 )
 from retaguarda.core.ui.decorators import permission_required
+from retaguarda.core.ui.forms import form_add_service_errors
 from retaguarda.core.ui.listing import Filter, Listing, yes_no
 from retaguarda.core.webhooks import webhook_delivery_replay
 
@@ -48,7 +49,6 @@ from .forms_admin import (
     UserCreateForm,
     WebhookEditForm,
     WebhookForm,
-    apply_domain_errors,
 )
 
 
@@ -75,7 +75,7 @@ def company_settings_view(request):
             try:
                 company_update(actor=request.actor, **form.service_arguments())
             except (ValidationFailed, Conflict) as exc:
-                apply_domain_errors(form, exc)
+                form_add_service_errors(form, exc)
             else:
                 messages.success(request, _("Company settings saved."))
                 return redirect("web:company_settings")
@@ -139,7 +139,7 @@ def webhook_create_view(request):
         try:
             subscription = webhook_subscription_create(actor=request.actor, **form.cleaned_data)
         except ValidationFailed as exc:
-            apply_domain_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, _("Webhook created. Give its signing secret to the receiving system."))
             return redirect("web:webhook_detail", subscription_id=subscription.pk)
@@ -160,7 +160,7 @@ def webhook_edit_view(request, subscription_id: int):
         try:
             webhook_subscription_update(actor=request.actor, subscription_id=subscription.pk, **form.cleaned_data)
         except ValidationFailed as exc:
-            apply_domain_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, _("Webhook saved."))
             return redirect("web:webhook_detail", subscription_id=subscription.pk)
@@ -249,7 +249,7 @@ def token_create_view(request):
         try:
             token, secret = api_token_create(actor=request.actor, name=form.cleaned_data["name"])
         except ValidationFailed as exc:
-            apply_domain_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             # The secret is in this response only: it is stored nowhere and cannot be shown again.
             return _token_page(request, TokenForm(), created=token, secret=secret, status=201)
@@ -311,7 +311,7 @@ def user_create_view(request):
                 grant_existing=False,
             )
         except ValidationFailed as exc:
-            apply_domain_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, _("User %(username)s created.") % {"username": user.username})
             return redirect("web:user_list")
