@@ -19,26 +19,11 @@ from retaguarda.core.permissions import Actor, require
 from .choices import AddressKind, PartyKind
 from .models import Address, Party, PaymentTerm
 from .selectors import CUSTOMER, SUPPLIER
-from .services import FieldErrors, address_apply, party_apply
+from .services import PARTY_FIELDS, FieldErrors, address_apply, party_apply
 
-# Party fields a row sets, in the order a validated row keeps them until it is written.
-PARTY_COLUMNS = (
-    "legal_name",
-    "trade_name",
-    "kind",
-    "is_customer",
-    "is_supplier",
-    "tax_country",
-    "tax_id",
-    "email",
-    "phone",
-    "language",
-    "payment_term",
-    "credit_limit",
-    "notes",
-    "is_active",
-)
-_PARTY_FIELDS = tuple("payment_term_id" if c == "payment_term" else c for c in PARTY_COLUMNS)
+# Party fields a row sets (the services' editable fields), in the order a validated row keeps
+# them until it is written; the file names the payment term by its name, not its id.
+PARTY_COLUMNS = tuple("payment_term" if f == "payment_term_id" else f for f in PARTY_FIELDS)
 ADDRESS_PARTS = ("street", "number", "complement", "district", "city", "state", "postal_code", "country")
 ADDRESS_KINDS = (AddressKind.BILLING, AddressKind.SHIPPING)
 _KIND = ImportKind(
@@ -108,7 +93,7 @@ class _RowChecker:
             )
         }
         self.file_tax_ids: dict[tuple[str, str], int] = {}
-        # (party pk or None, values in _PARTY_FIELDS order, [(kind, address values)])
+        # (party pk or None, values in PARTY_FIELDS order, [(kind, address values)])
         self.rows: list[tuple[int | None, tuple, list]] = []
 
     def check(self, row: int, record: dict, present: set[str]) -> None:
@@ -161,7 +146,7 @@ class _RowChecker:
             # Nothing will be written: keep checking to report every error, but keep no rows.
             self.rows.clear()
             return
-        values = tuple(getattr(party, field) for field in _PARTY_FIELDS)
+        values = tuple(getattr(party, field) for field in PARTY_FIELDS)
         self.rows.append((target.pk if target is not None else None, values, addresses))
 
     def _match(self, data: dict) -> Party | None:
@@ -226,9 +211,9 @@ def party_import(
         return result
     company = actor.company
     now = timezone.now()  # neither bulk_insert nor bulk_update stamps auto_now fields
-    update_fields = [field for column, field in zip(PARTY_COLUMNS, _PARTY_FIELDS, strict=True) if column in present]
+    update_fields = [field for column, field in zip(PARTY_COLUMNS, PARTY_FIELDS, strict=True) if column in present]
     update_columns = [*update_fields, "updated_at"]
-    insert_columns = ["company", *_PARTY_FIELDS, "created_at", "updated_at"]
+    insert_columns = ["company", *PARTY_FIELDS, "created_at", "updated_at"]
     address_insert_columns = ["company", "party", "kind", "is_default", *ADDRESS_PARTS]
 
     def write_batch(batch: list) -> tuple[int, int]:
@@ -248,7 +233,7 @@ def party_import(
             ),
         )
         changed = [
-            Party(company=company, pk=pk, updated_at=now, **dict(zip(_PARTY_FIELDS, values, strict=True)))
+            Party(company=company, pk=pk, updated_at=now, **dict(zip(PARTY_FIELDS, values, strict=True)))
             for pk, values, _a in batch
             if pk is not None
         ]
