@@ -15,8 +15,8 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
+from retaguarda.core.apikit import bearer_actor
 from retaguarda.core.models import IdempotencyRecord
-from retaguarda.core.services import api_token_authenticate
 
 from .errors import error_body
 
@@ -50,7 +50,7 @@ class IdempotencyMiddleware:
                 status=422,
             )
         auth = request.META.get("HTTP_AUTHORIZATION", "")
-        actor = api_token_authenticate(auth[7:].strip()) if auth[:7].lower() == "bearer " else None
+        actor = bearer_actor(request, auth[7:].strip()) if auth[:7].lower() == "bearer " else None
         if actor is None:
             return self.get_response(request)  # the API answers 401 itself
         digest = hashlib.sha256(

@@ -9,11 +9,22 @@ from ninja.security import HttpBearer
 from .services import api_token_authenticate
 
 
+def bearer_actor(request, raw: str):
+    """The actor behind the bearer token `raw`, looked up once per request (the idempotency
+    middleware and the API's authentication both need it)."""
+    cached = getattr(request, "_bearer_actor", None)
+    if cached is not None and cached[0] == raw:
+        return cached[1]
+    actor = api_token_authenticate(raw)
+    request._bearer_actor = (raw, actor)
+    return actor
+
+
 class BearerToken(HttpBearer):
     """`Authorization: Bearer rtg_…`; sets request.actor and request.user."""
 
     def authenticate(self, request, token):
-        actor = api_token_authenticate(token)
+        actor = bearer_actor(request, token)
         if actor is None:
             return None
         request.actor = actor

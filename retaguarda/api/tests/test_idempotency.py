@@ -170,3 +170,13 @@ def test_two_concurrent_requests_with_one_key_write_once():
     assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in responses) == 3
     assert WebhookSubscription.objects.count() == 1
     assert AuditLog.objects.filter(action="webhook.create").count() == 1
+
+
+def test_an_idempotent_post_looks_its_token_up_once(admin_api):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert post(admin_api, key="once").status_code == 201
+    token_lookups = [q["sql"] for q in queries if 'FROM "core_apitoken"' in q["sql"]]
+    assert len(token_lookups) == 1
