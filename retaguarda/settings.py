@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "retaguarda.parties",
     "retaguarda.catalog",
     "retaguarda.inventory",
+    "retaguarda.sales",
+    "retaguarda.fulfilment",
     "retaguarda.web",
     "retaguarda.api",
     "retaguarda.demo",

@@ -6,6 +6,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("parties/", include("retaguarda.parties.urls")),
     path("catalog/", include("retaguarda.catalog.urls")),
+    path("inventory/", include("retaguarda.inventory.urls")),
+    path("sales/", include("retaguarda.sales.urls")),
+    path("fulfilment/", include("retaguarda.fulfilment.urls")),
     path("", include("retaguarda.web.urls")),
 ]
 

@@ -5,6 +5,7 @@ import pytest
 from retaguarda.common.errors import PermissionDenied
 from retaguarda.core.permissions import PERMISSIONS, Actor, has_permission, require
 
+STAFF_ROLES = ["administrator", "manager", "sales", "warehouse", "finance", "hr", "support", "legal"]
 EXPECTED = {
     "parties.view": {"administrator", "manager", "sales", "finance", "legal", "support"},
     "parties.change": {"administrator", "manager", "sales", "finance"},
@@ -14,6 +15,12 @@ EXPECTED = {
     "catalog.import": {"administrator", "manager"},
     "inventory.view": {"administrator", "manager", "warehouse", "sales", "finance", "support"},
     "inventory.change": {"administrator", "manager", "warehouse"},
+    "inventory.allocate": {"administrator", "manager", "warehouse", "sales"},
+    "sales.view": {"administrator", "manager", "sales", "warehouse", "finance", "support"},
+    "sales.change": {"administrator", "manager", "sales"},
+    "fulfilment.view": {"administrator", "manager", "warehouse", "sales", "support"},
+    "fulfilment.change": {"administrator", "manager", "warehouse"},
+    "core.deviations.view": set(STAFF_ROLES),
     "core.audit.view": {"administrator", "manager"},
     "core.users.manage": {"administrator"},
     "core.company.change": {"administrator"},
@@ -37,8 +44,15 @@ def test_every_permission_is_pinned_here():
     [
         ((), set()),
         (("accounting",), {"parties.view"}),
-        (("warehouse",), {"catalog.view", "inventory.view"}),
-        (("accounting", "warehouse"), {"parties.view", "catalog.view", "inventory.view"}),
+        (
+            ("warehouse",),
+            {"catalog.view", "inventory.view", "inventory.change", "fulfilment.view", "fulfilment.change"},
+        ),
+        (("sales",), {"catalog.view", "sales.view"}),
+        (
+            ("accounting", "warehouse"),
+            {"parties.view", "catalog.view", "inventory.view", "inventory.change", "fulfilment.view", "fulfilment.change"},
+        ),
     ],
 )
 def test_partner_is_scoped_to_named_areas(areas, allowed):
@@ -46,12 +60,15 @@ def test_partner_is_scoped_to_named_areas(areas, allowed):
     assert granted == allowed
 
 
-def test_partner_never_changes_or_administers():
-    areas = ("accounting", "warehouse", "parties", "catalog", "administration")
+def test_partner_never_changes_or_administers_outside_the_warehouse():
+    """A logistics partner runs the warehouse (receipts, picking, shipping); no partner changes
+    customers, products or orders, reserves stock for orders, or administers."""
+    areas = ("accounting", "warehouse", "parties", "catalog", "sales", "administration")
     for permission in (
         "parties.change",
         "catalog.change",
-        "inventory.change",
+        "sales.change",
+        "inventory.allocate",
         "core.users.manage",
         "core.webhooks.manage",
     ):

@@ -27,11 +27,13 @@ def mount() -> None:
     from retaguarda.core.api import router as core_router
     from retaguarda.inventory.api import router as inventory_router
     from retaguarda.parties.api import router as parties_router
+    from retaguarda.sales.api import router as sales_router
 
     api.add_router("/core/", core_router)
     api.add_router("/parties/", parties_router)
     api.add_router("/catalog/", catalog_router)
     api.add_router("/inventory/", inventory_router)
+    api.add_router("/sales/", sales_router)
 
 
 mount()

@@ -1,4 +1,5 @@
-"""One error shape for every 4xx: {"error": {"code", "message", "fields"}}."""
+"""One error shape for every 4xx: {"error": {"code", "message", "fields"}}, with "details" when a
+refusal has machine-readable facts (the short lines of an order)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from ninja.errors import ValidationError as NinjaValidationError
 from retaguarda.common.errors import DomainError
 
 
-def error_body(code: str, message: str, fields: dict | None = None) -> dict:
-    return {"error": {"code": code, "message": str(message), "fields": fields or {}}}
+def error_body(code: str, message: str, fields: dict | None = None, details: list | None = None) -> dict:
+    body = {"code": code, "message": str(message), "fields": fields or {}}
+    if details:
+        body["details"] = details
+    return {"error": body}
 
 
 def _field_name(loc) -> str:
@@ -37,7 +41,9 @@ def install(api) -> None:
 
     @api.exception_handler(DomainError)
     def domain_error(request, exc):
-        return api.create_response(request, error_body(exc.code, exc.message, exc.fields), status=exc.status)
+        return api.create_response(
+            request, error_body(exc.code, exc.message, exc.fields, exc.details), status=exc.status
+        )
 
     @api.exception_handler(DjangoValidationError)
     def django_validation_error(request, exc):

@@ -9,12 +9,15 @@ class DomainError(Exception):
     code = "invalid"
     status = 422
 
-    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None):
+    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None, details=None):
         super().__init__(str(message))
         self.message = message
         if code:
             self.code = code
         self.fields = fields or {}
+        # Machine-readable facts about the refusal, e.g. each short line's requested and
+        # available quantities; the API adds them to the error body as "details".
+        self.details = list(details or [])
 
 
 class ValidationFailed(DomainError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ninja import Schema
+from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination
 from ninja.security import HttpBearer
 
@@ -39,6 +39,11 @@ class ErrorDetail(Schema):
     code: str
     message: str
     fields: dict[str, list[str]] = {}
+    details: list[dict[str, str]] = Field(
+        [],
+        description="Present on some refusals: for `insufficient_stock`, one entry per short line "
+        "with `line`, `sku`, `requested` and `available`.",
+    )
 
 
 class ErrorOut(Schema):

@@ -59,3 +59,20 @@ class WebhookDeliveryStatus(models.TextChoices):
     DELIVERED = "delivered", _("Delivered")
     RETRYING = "retrying", _("Retrying")
     FAILED = "failed", _("Failed")
+
+
+class DeviationStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed automatically")
+
+
+OPEN_DEVIATION_STATUSES = (DeviationStatus.OPEN, DeviationStatus.ACKNOWLEDGED)
+
+
+class Severity(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")

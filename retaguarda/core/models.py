@@ -7,7 +7,17 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .choices import Area, Country, Currency, Language, Role, WebhookDeliveryStatus
+from .choices import (
+    OPEN_DEVIATION_STATUSES,
+    Area,
+    Country,
+    Currency,
+    DeviationStatus,
+    Language,
+    Role,
+    Severity,
+    WebhookDeliveryStatus,
+)
 
 
 class Company(models.Model):
@@ -20,6 +30,10 @@ class Company(models.Model):
     # Fiscal settings: regime (e.g. Simples Nacional / Regime Normal, IVA general), state or
     # province, rounding policy. Typed fields come with billing; kept as data until then.
     fiscal_settings = models.JSONField(_("fiscal settings"), default=dict, blank=True)
+    # Sales policy: confirm orders whose stock is short, the missing part waiting for stock.
+    allow_backorders = models.BooleanField(_("allow back-orders"), default=False)
+    # The handling time promised to customers: days from confirmation to shipment.
+    handling_days = models.PositiveSmallIntegerField(_("handling time (days)"), default=2)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -207,11 +221,49 @@ class LoginFailure(models.Model):
     locked = models.BooleanField(default=False)
 
 
+class Deviation(models.Model):
+    """Something in the operation that went wrong or is about to, with an owner and an age.
+
+    Raised by the area that detects it (a short pick, stock low); at most one is open per kind
+    and object, and it closes by itself when its condition clears.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=64)
+    area = models.CharField(_("area"), max_length=20, choices=Area.choices)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    owner_role = models.CharField(_("owner role"), max_length=20, choices=Role.choices)
+    owner = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    object_type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=DeviationStatus.choices, default="open")
+    opened_at = models.DateTimeField(_("opened"), auto_now_add=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("deviation")
+        verbose_name_plural = _("deviations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "kind", "object_type", "object_id"],
+                condition=models.Q(status__in=OPEN_DEVIATION_STATUSES),
+                name="deviation_one_open_per_kind_and_object",
+            )
+        ]
+        indexes = [models.Index(fields=["company", "status", "area"], name="deviation_inbox_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_type}:{self.object_id}"
+
+
 __all__ = [
     "Area",
     "ApiToken",
     "AuditLog",
     "Company",
+    "Deviation",
     "IdempotencyRecord",
     "LoginFailure",
     "Membership",

@@ -31,6 +31,17 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
         frozenset({R.ADMINISTRATOR, R.MANAGER, R.WAREHOUSE, R.SALES, R.FINANCE, R.SUPPORT}),
     ),
     "inventory.change": (Area.WAREHOUSE, frozenset({R.ADMINISTRATOR, R.MANAGER, R.WAREHOUSE})),
+    # Reserving stock for a document: the sales order's confirmation does it for the sales team.
+    "inventory.allocate": (Area.WAREHOUSE, frozenset({R.ADMINISTRATOR, R.MANAGER, R.WAREHOUSE, R.SALES})),
+    "sales.view": (
+        Area.SALES,
+        frozenset({R.ADMINISTRATOR, R.MANAGER, R.SALES, R.WAREHOUSE, R.FINANCE, R.SUPPORT}),
+    ),
+    "sales.change": (Area.SALES, frozenset({R.ADMINISTRATOR, R.MANAGER, R.SALES})),
+    "fulfilment.view": (Area.WAREHOUSE, frozenset({R.ADMINISTRATOR, R.MANAGER, R.WAREHOUSE, R.SALES, R.SUPPORT})),
+    "fulfilment.change": (Area.WAREHOUSE, frozenset({R.ADMINISTRATOR, R.MANAGER, R.WAREHOUSE})),
+    # Every member of staff sees the deviations of the areas their role works in.
+    "core.deviations.view": (Area.ADMINISTRATION, ALL_STAFF),
     "core.audit.view": (Area.ADMINISTRATION, frozenset({R.ADMINISTRATOR, R.MANAGER})),
     "core.users.manage": (Area.ADMINISTRATION, frozenset({R.ADMINISTRATOR})),
     "core.company.change": (Area.ADMINISTRATION, frozenset({R.ADMINISTRATOR})),
@@ -43,7 +54,10 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
 # and suppliers; a logistics partner ("warehouse") sees the catalog and the stock.
 PARTNER_AREA_GRANTS: dict[str, frozenset[str]] = {
     Area.ACCOUNTING: frozenset({"parties.view"}),
-    Area.WAREHOUSE: frozenset({"catalog.view", "inventory.view"}),
+    Area.WAREHOUSE: frozenset(
+        {"catalog.view", "inventory.view", "inventory.change", "fulfilment.view", "fulfilment.change"}
+    ),
+    Area.SALES: frozenset({"catalog.view", "sales.view"}),
     Area.PARTIES: frozenset({"parties.view"}),
     Area.CATALOG: frozenset({"catalog.view"}),
 }

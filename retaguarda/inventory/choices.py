@@ -25,6 +25,9 @@ class MoveReason(models.TextChoices):
     LOSS = "loss", _("Loss or theft")
     FOUND = "found", _("Found")
     TRANSFER = "transfer", _("Transfer between warehouses")
+    RELOCATION = "relocation", _("Relocation within a warehouse")
+    SHIPMENT = "shipment", _("Shipment to customer")
+    RETURN = "return", _("Return from customer")
 
 
 RECEIPT_REASONS = (MoveReason.RECEIPT, MoveReason.INITIAL)

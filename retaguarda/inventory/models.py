@@ -112,16 +112,17 @@ class StockMove(models.Model):
 
 
 class StockBalance(models.Model):
-    """What is on hand and allocated of a product at an internal location.
+    """What is on hand of a product at one internal location: the warehouse's stock location or
+    one of its zones and bins.
 
     Virtual locations keep no balance: they are the other side of the ledger, summed from moves.
+    Reservations are per warehouse, on StockLevel.
     """
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="balances")
     on_hand = QuantityField(_("on hand"), default=Decimal(0))
-    allocated = QuantityField(_("allocated"), default=Decimal(0))
 
     class Meta:
         verbose_name = _("stock balance")
@@ -129,14 +130,44 @@ class StockBalance(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["product", "location"], name="stockbalance_unique_product_location"),
             models.CheckConstraint(condition=Q(on_hand__gte=0), name="stockbalance_on_hand_not_negative"),
-            models.CheckConstraint(condition=Q(allocated__gte=0), name="stockbalance_allocated_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}@{self.location_id}: {self.on_hand}"
+
+
+class StockLevel(models.Model):
+    """A product in a warehouse: on hand (the sum of its location balances), allocated to
+    documents, and the replenishment limits. Availability is decided here, one row per product
+    and warehouse, so a reservation locks one row whatever the bins."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="levels")
+    on_hand = QuantityField(_("on hand"), default=Decimal(0))
+    allocated = QuantityField(_("allocated"), default=Decimal(0))
+    reorder_point = QuantityField(_("reorder point"), null=True, blank=True)
+    maximum = QuantityField(_("maximum"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
+        constraints = [
+            models.UniqueConstraint(fields=["product", "warehouse"], name="stocklevel_unique_product_warehouse"),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="stocklevel_on_hand_not_negative"),
+            models.CheckConstraint(condition=Q(allocated__gte=0), name="stocklevel_allocated_not_negative"),
             models.CheckConstraint(
-                condition=Q(allocated__lte=F("on_hand")), name="stockbalance_allocated_within_on_hand"
+                condition=Q(allocated__lte=F("on_hand")), name="stocklevel_allocated_within_on_hand"
+            ),
+            models.CheckConstraint(condition=Q(reorder_point__gte=0), name="stocklevel_reorder_point_not_negative"),
+            models.CheckConstraint(
+                condition=Q(maximum__isnull=True) | Q(reorder_point__isnull=True) | Q(maximum__gt=F("reorder_point")),
+                name="stocklevel_maximum_above_reorder_point",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.product_id}@{self.location_id}: {self.on_hand} ({self.allocated})"
+        return f"{self.product_id}@{self.warehouse_id}: {self.on_hand} ({self.allocated})"
 
     @property
     def available(self) -> Decimal:
@@ -164,11 +195,11 @@ class StockCost(models.Model):
 
 
 class Allocation(models.Model):
-    """Stock reserved at a location for a line of some document (an order line, later)."""
+    """Stock of a warehouse reserved for a line of some document (a sales order line)."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
     quantity = QuantityField(_("quantity"))
     reference_type = models.CharField(_("reference type"), max_length=50)
     reference_id = models.CharField(_("reference id"), max_length=64)

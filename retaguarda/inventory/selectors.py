@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import F, Sum
-
-from retaguarda.common.fields import QuantityField
-
-from .models import StockBalance
+from .models import StockLevel
 
 ZERO = Decimal("0.000")
 
@@ -22,13 +18,12 @@ def availability(*, company, skus) -> dict[str, dict]:
     skus = list(dict.fromkeys(skus))
     result = {sku: {"total": ZERO, "warehouses": {}} for sku in skus}
     rows = (
-        StockBalance.objects.filter(company=company, product__sku__in=skus, location__warehouse__is_active=True)
-        .values("product__sku", "location__warehouse__code")
-        .annotate(available=Sum(F("on_hand") - F("allocated"), output_field=QuantityField()))
-        .order_by("product__sku", "location__warehouse__code")
+        StockLevel.objects.filter(company=company, product__sku__in=skus, warehouse__is_active=True)
+        .values_list("product__sku", "warehouse__code", "on_hand", "allocated")
+        .order_by("product__sku", "warehouse__code")
     )
-    for row in rows:
-        entry = result[row["product__sku"]]
-        entry["warehouses"][row["location__warehouse__code"]] = row["available"]
-        entry["total"] += row["available"]
+    for sku, warehouse, on_hand, allocated in rows:
+        entry = result[sku]
+        entry["warehouses"][warehouse] = on_hand - allocated
+        entry["total"] += on_hand - allocated
     return result

@@ -700,3 +700,26 @@ def payment_terms_ensure_defaults(*, actor: Actor) -> list[PaymentTerm]:
     with translation.override(actor.company.default_language):
         defaults = [(_("Immediate"), 0), (_("30 days"), 30), (_("60 days"), 60)]
     return [payment_term_create(actor=actor, name=name, days=days) for name, days in defaults]
+
+
+@transaction.atomic
+def party_block(*, actor: Actor, party_id: int, reason: str) -> Party:
+    """Refuse new orders for this customer, saying why (credit, collections); blank unblocks."""
+    require(actor, "parties.change")
+    party = _party_locked(actor, party_id)
+    errors = FieldErrors()
+    reason = _text(errors, "blocked_reason", reason)
+    if len(reason) > 200:
+        errors.add("blocked_reason", _("Use at most %(count)s characters.") % {"count": 200})
+    errors.raise_if_any()
+    if reason == party.blocked_reason:
+        return party
+    before = {"blocked_reason": party.blocked_reason}
+    party.blocked_reason = reason
+    party.save(update_fields=["blocked_reason", "updated_at"])
+    action = "party.block" if reason else "party.unblock"
+    audit_record(
+        actor=actor, company=actor.company, obj=party, action=action, before=before, after={"blocked_reason": reason}
+    )
+    event_emit(company=actor.company, name="party.updated", obj=party, payload=party_payload(party))
+    return party

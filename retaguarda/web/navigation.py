@@ -24,6 +24,16 @@ class NavLink(NamedTuple):
 
 
 NAVIGATION: list[NavItem] = [
+    NavItem(_("Deviations"), "web:deviation_list", "core.deviations.view", _("Operations")),
+    NavItem(_("Orders"), "sales:order_list", "sales.view", _("Sales")),
+    NavItem(_("Pick lists"), "fulfilment:picklist_list", "fulfilment.view", _("Warehouse and logistics")),
+    NavItem(_("Shipments"), "fulfilment:shipment_list", "fulfilment.view", _("Warehouse and logistics")),
+    NavItem(_("Returns"), "fulfilment:return_list", "fulfilment.view", _("Warehouse and logistics")),
+    NavItem(_("Stock"), "inventory:stock_list", "inventory.view", _("Warehouse and logistics")),
+    NavItem(_("Stock moves"), "inventory:move_list", "inventory.view", _("Warehouse and logistics")),
+    NavItem(_("Replenishment"), "inventory:alert_list", "inventory.view", _("Warehouse and logistics")),
+    NavItem(_("Cycle counts"), "inventory:count_list", "inventory.view", _("Warehouse and logistics")),
+    NavItem(_("Warehouses"), "inventory:warehouse_list", "inventory.view", _("Warehouse and logistics")),
     NavItem(_("Customers"), "parties:customer_list", "parties.view", _("Customers and suppliers")),
     NavItem(_("Suppliers"), "parties:supplier_list", "parties.view", _("Customers and suppliers")),
     NavItem(_("Products"), "catalog:product_list", "catalog.view", _("Catalog")),

@@ -61,9 +61,9 @@ def hammer(*, company_id: int, product_id: int, warehouse_id: int, threads: int 
 
 def ledger(product_id: int) -> dict:
     """What the database holds after the hammer: balance and allocation rows."""
-    from retaguarda.inventory.models import Allocation, StockBalance
+    from retaguarda.inventory.models import Allocation, StockLevel
 
-    balance = StockBalance.objects.get(product_id=product_id)
+    balance = StockLevel.objects.get(product_id=product_id)
     return {
         "balance_on_hand": str(balance.on_hand),
         "balance_allocated": str(balance.allocated),

@@ -3,13 +3,14 @@
 from decimal import Decimal
 
 import pytest
+from django.db.models import Sum
 
 from retaguarda.catalog.testing import product_build
 from retaguarda.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from retaguarda.core.models import AuditLog, OutboxEvent
 from retaguarda.core.testing import actor_build, company_build
 from retaguarda.inventory.choices import LocationKind, MoveReason
-from retaguarda.inventory.models import Allocation, Location, StockBalance, StockCost, StockMove, Warehouse
+from retaguarda.inventory.models import Allocation, Location, StockBalance, StockCost, StockLevel, StockMove, Warehouse
 from retaguarda.inventory.services import (
     location_create,
     stock_adjust,
@@ -30,8 +31,13 @@ def warehouse(company):
 
 
 def on_hand(product, warehouse):
-    row = StockBalance.objects.filter(product=product, location__warehouse=warehouse, location__parent=None).first()
-    return (row.on_hand, row.allocated) if row else None
+    """(on hand, allocated) of the warehouse, after checking its location balances add up to it."""
+    row = StockLevel.objects.filter(product=product, warehouse=warehouse).first()
+    if row is None:
+        return None
+    located = StockBalance.objects.filter(product=product, location__warehouse=warehouse).aggregate(s=Sum("on_hand"))
+    assert located["s"] == row.on_hand
+    return (row.on_hand, row.allocated)
 
 
 def average(product, warehouse):
@@ -41,7 +47,8 @@ def average(product, warehouse):
 def state():
     """Everything a refused action must leave untouched."""
     return (
-        sorted(StockBalance.objects.values_list("pk", "on_hand", "allocated")),
+        sorted(StockBalance.objects.values_list("pk", "on_hand")),
+        sorted(StockLevel.objects.values_list("pk", "on_hand", "allocated")),
         sorted(StockCost.objects.values_list("pk", "average_cost")),
         StockMove.objects.count(),
         Allocation.objects.count(),
@@ -221,9 +228,9 @@ def test_adjusting_below_the_allocated_stock_is_refused_and_changes_nothing(admi
         stock_adjust(
             actor=admin_actor, product_id=product.pk, warehouse_id=warehouse.pk, quantity="-3", reason=MoveReason.LOSS
         )
-    assert (info.value.code, info.value.fields) == (
+    assert (info.value.code, info.value.details) == (
         "insufficient_stock",
-        {"sku": product.sku, "requested": "3.000", "available": "2.000"},
+        [{"sku": product.sku, "requested": "3.000", "available": "2.000"}],
     )
     with pytest.raises(ValidationFailed):
         stock_adjust(actor=admin_actor, product_id=product.pk, warehouse_id=warehouse.pk, quantity="0", reason="loss")
@@ -290,7 +297,7 @@ def test_allocation_reserves_and_release_gives_back(admin_actor, warehouse):
         reference_id="7",
         line_id="2",
     )
-    assert (first.quantity, first.location.code, first.line_id) == (D("2.000"), "MAIN/STOCK", "1")
+    assert (first.quantity, first.warehouse.code, first.line_id) == (D("2.000"), "MAIN", "1")
     assert on_hand(product, warehouse) == (D("5.000"), D("3.500"))
     assert stock_release(actor=admin_actor, reference_type="order", reference_id="7", line_id="2") == D("1.500")
     assert on_hand(product, warehouse) == (D("5.000"), D("2.000"))
@@ -324,7 +331,8 @@ def test_allocation_refused_leaves_nothing_changed(admin_actor, warehouse):
             reference_id="2",
         )
     assert (info.value.status, info.value.code) == (409, "insufficient_stock")
-    assert info.value.fields == {"sku": product.sku, "requested": "1.001", "available": "1.000"}
+    assert info.value.details == [{"line": "", "sku": product.sku, "requested": "1.001", "available": "1.000"}]
+    assert info.value.fields == {"quantity": [f"Not enough stock of {product.sku}: 1.001 requested, 1.000 available."]}
     with pytest.raises(Conflict) as info:
         stock_allocate(
             actor=admin_actor,
@@ -334,7 +342,7 @@ def test_allocation_refused_leaves_nothing_changed(admin_actor, warehouse):
             reference_type="order",
             reference_id="2",
         )
-    assert info.value.fields["available"] == "0.000"
+    assert info.value.details[0]["available"] == "0.000"
     assert state() == before
 
 
@@ -358,17 +366,19 @@ def test_stock_out_is_emitted_when_availability_reaches_zero(admin_actor, wareho
         reference_id="2",
     )
     events = list(OutboxEvent.objects.filter(name="stock.out").values_list("payload", flat=True))
-    assert events == [{"sku": product.sku, "warehouse": "MAIN", "available": "0.000"}]
+    assert events == [
+        {"sku": product.sku, "warehouse": "MAIN", "available": "0.000", "reorder_point": None, "product_id": product.pk}
+    ]
     stock_release(actor=admin_actor, reference_type="order", reference_id="2")
     stock_adjust(actor=admin_actor, product_id=product.pk, warehouse_id=warehouse.pk, quantity="-1", reason="loss")
     assert OutboxEvent.objects.filter(name="stock.out").count() == 2
 
 
-WRONG_ROLES = [("sales", ()), ("finance", ()), ("support", ()), ("hr", ()), ("legal", ()), ("partner", ("warehouse",))]
+WRONG_ROLES = [("sales", ()), ("finance", ()), ("support", ()), ("hr", ()), ("legal", ()), ("partner", ("sales",))]
 RIGHT_ROLES = ["administrator", "manager", "warehouse"]
 
 
-def _every_service(actor, product, warehouse, other):
+def _change_services(actor, product, warehouse, other):
     yield lambda: warehouse_create(actor=actor, code="NEW", name="New")
     yield lambda: location_create(actor=actor, warehouse_id=warehouse.pk, code="BIN")
     yield lambda: stock_receive(actor=actor, product_id=product.pk, warehouse_id=warehouse.pk, quantity=1, unit_cost=1)
@@ -378,22 +388,60 @@ def _every_service(actor, product, warehouse, other):
     yield lambda: stock_transfer(
         actor=actor, product_id=product.pk, from_warehouse_id=warehouse.pk, to_warehouse_id=other.pk, quantity=1
     )
+
+
+def _allocation_services(actor, product, warehouse):
     yield lambda: stock_allocate(
         actor=actor, product_id=product.pk, warehouse_id=warehouse.pk, quantity=1, reference_type="o", reference_id="1"
     )
     yield lambda: stock_release(actor=actor, reference_type="o", reference_id="1")
 
 
+def _every_service(actor, product, warehouse, other):
+    yield from _change_services(actor, product, warehouse, other)
+    yield from _allocation_services(actor, product, warehouse)
+
+
 @pytest.mark.parametrize("role, areas", WRONG_ROLES)
 def test_wrong_roles_are_denied_and_nothing_changes(company, warehouse, role, areas):
+    """Stock changes are the warehouse's; reserving stock is also the sales team's (an order's
+    confirmation does it), and no partner reserves stock."""
     product = stocked_product(company, warehouse=warehouse, quantity="5")
     other = warehouse_build(company, code="OTHER")
     actor = actor_build(company, role, areas=areas)
     before = state() + (Warehouse.objects.count(), Location.objects.count())
-    for call in _every_service(actor, product, warehouse, other):
+    calls = list(_change_services(actor, product, warehouse, other))
+    if role != "sales":
+        calls += list(_allocation_services(actor, product, warehouse))
+    for call in calls:
         with pytest.raises(PermissionDenied):
             call()
     assert state() + (Warehouse.objects.count(), Location.objects.count()) == before
+
+
+def test_a_logistics_partner_runs_the_stock_but_reserves_nothing(company, warehouse):
+    product = stocked_product(company, warehouse=warehouse, quantity="5")
+    other = warehouse_build(company, code="OTHER")
+    actor = actor_build(company, "partner", areas=("warehouse",))
+    for call in _change_services(actor, product, warehouse, other):
+        call()
+    before = state()
+    for call in _allocation_services(actor, product, warehouse):
+        with pytest.raises(PermissionDenied):
+            call()
+    assert state() == before
+    assert on_hand(product, warehouse) == (D("4.000"), D("0.000"))
+
+
+def test_sales_reserves_stock_for_orders(company, warehouse):
+    product = stocked_product(company, warehouse=warehouse, quantity="5")
+    actor = actor_build(company, "sales")
+    allocation = stock_allocate(
+        actor=actor, product_id=product.pk, warehouse_id=warehouse.pk, quantity=2, reference_type="o", reference_id="1"
+    )
+    assert (allocation.quantity, on_hand(product, warehouse)) == (D("2.000"), (D("5.000"), D("2.000")))
+    assert stock_release(actor=actor, reference_type="o", reference_id="1") == D("2.000")
+    assert on_hand(product, warehouse) == (D("5.000"), D("0.000"))
 
 
 @pytest.mark.parametrize("role", RIGHT_ROLES)
@@ -424,7 +472,7 @@ def test_allocation_query_count_does_not_grow_with_the_ledger(admin_actor, wareh
         )
 
     def allocate(item, reference):
-        # savepoint, product, stock location, guarded update, allocation, audit, availability, release
+        # savepoint, product, stock location, level lock, level update, allocation, audit, release
         with django_assert_num_queries(8):
             stock_allocate(
                 actor=admin_actor,
@@ -437,8 +485,8 @@ def test_allocation_query_count_does_not_grow_with_the_ledger(admin_actor, wareh
 
     allocate(product, "a")
     allocate(busy, "b")
-    # Refused: savepoint, product, stock location, guarded update, available, rollback, release.
-    with django_assert_num_queries(7), pytest.raises(Conflict):
+    # Refused: savepoint, product, stock location, level lock, rollback, release.
+    with django_assert_num_queries(6), pytest.raises(Conflict):
         stock_allocate(
             actor=admin_actor,
             product_id=busy.pk,

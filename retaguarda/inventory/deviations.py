@@ -1,0 +1,28 @@
+"""The deviations inventory raises: a product out of stock or below its reorder point."""
+
+from django.utils.translation import gettext_lazy as _
+
+from retaguarda.core.choices import Area, Role, Severity
+from retaguarda.core.deviations import DeviationKind, register
+
+DEVIATION_STOCK_OUT = "inventory.stock_out"
+DEVIATION_STOCK_LOW = "inventory.stock_low"
+
+register(
+    DeviationKind(
+        code=DEVIATION_STOCK_OUT,
+        title=_("%(sku)s is out of stock in %(warehouse)s"),
+        area=Area.WAREHOUSE,
+        severity=Severity.HIGH,
+        owner_role=Role.WAREHOUSE,
+    )
+)
+register(
+    DeviationKind(
+        code=DEVIATION_STOCK_LOW,
+        title=_("%(sku)s is at or below its reorder point in %(warehouse)s (%(available)s available)"),
+        area=Area.WAREHOUSE,
+        severity=Severity.MEDIUM,
+        owner_role=Role.WAREHOUSE,
+    )
+)
