@@ -25,6 +25,7 @@ errors.install(api)
 def mount() -> None:
     from retaguarda.catalog.api import router as catalog_router
     from retaguarda.core.api import router as core_router
+    from retaguarda.fulfilment.api import router as fulfilment_router
     from retaguarda.inventory.api import router as inventory_router
     from retaguarda.parties.api import router as parties_router
     from retaguarda.sales.api import router as sales_router
@@ -34,6 +35,7 @@ def mount() -> None:
     api.add_router("/catalog/", catalog_router)
     api.add_router("/inventory/", inventory_router)
     api.add_router("/sales/", sales_router)
+    api.add_router("/fulfilment/", fulfilment_router)
 
 
 mount()

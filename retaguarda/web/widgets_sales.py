@@ -1,0 +1,1 @@
+"""The dashboard widgets of sales; imported by WebConfig.ready() to register them."""
