@@ -7,16 +7,16 @@ confirms it with every line's stock reserved: 201 with the order; 409 `insuffici
 travel as decimal strings ("2.000", "19.90").
 """
 
-from __future__ import annotations
-
 import datetime
 from decimal import Decimal
 from typing import Annotated
 
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import WithJsonSchema
 
+from retaguarda.common.errors import ValidationFailed
 from retaguarda.core.apikit import ERRORS, Pagination
 from retaguarda.core.workflow import transitions_available
 
@@ -311,10 +311,27 @@ def order_confirm(request, order_id: int):
     return _order_out(request, services.sales_order_confirm(actor=request.actor, order_id=order_id))
 
 
-@router.post("/orders/{order_id}/cancel", response={200: OrderOut, **ERRORS})
-def order_cancel(request, order_id: int, payload: CancelIn | None = None):
-    """Cancel an order that has shipped nothing; its reserved stock becomes available again."""
-    reason = payload.reason if payload is not None else ""
+@router.post(
+    "/orders/{order_id}/cancel",
+    response={200: OrderOut, **ERRORS},
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": CancelIn.model_json_schema()}},
+        }
+    },
+)
+def order_cancel(request, order_id: int):
+    """Cancel an order that has shipped nothing; its reserved stock becomes available again.
+    The body is optional: `{"reason": "..."}`."""
+    reason = ""
+    if request.content_type == "application/json" and request.body.strip():
+        try:
+            reason = CancelIn.model_validate_json(request.body).reason
+        except ValueError:
+            raise ValidationFailed(
+                _("The request has invalid fields."), fields={"reason": [_("Send a JSON object with a text reason.")]}
+            )
     return _order_out(request, services.sales_order_cancel(actor=request.actor, order_id=order_id, reason=reason))
 
 

@@ -334,6 +334,10 @@ def _line_build(actor: Actor, order: SalesOrder, position: int, data: dict) -> S
         unit_price=data["unit_price"],
         discount_percent=data["discount_percent"],
         tax_category=data["tax_category"],
+        quantity_allocated=ZERO,
+        quantity_shipped=ZERO,
+        quantity_returned=ZERO,
+        quantity_invoiced=ZERO,
         amount=line_amount(
             quantity=data["quantity"], unit_price=data["unit_price"], discount_percent=data["discount_percent"]
         ),

@@ -80,7 +80,7 @@ def test_create_and_confirm_reserves_every_line_and_prices_exactly(admin_actor, 
     )
     lines = list(order.lines.order_by("position"))
     # 3 × 19.99 × 0.9 = 53.973 → 53.97; 4 × 0.3333 = 1.3332 → 1.33; 1.5 × 10.00 (list price) = 15.00
-    assert [(l.product.sku, l.quantity, l.amount, l.quantity_allocated) for l in lines] == [
+    assert [(ln.product.sku, ln.quantity, ln.amount, ln.quantity_allocated) for ln in lines] == [
         ("A", D("3.000"), D("53.97"), D("3.000")),
         ("B", D("4.000"), D("1.33"), D("4.000")),
         ("A", D("1.500"), D("15.00"), D("1.500")),
@@ -94,9 +94,11 @@ def test_create_and_confirm_reserves_every_line_and_prices_exactly(admin_actor, 
     confirmed = OutboxEvent.objects.get(name="order.confirmed")
     assert (confirmed.payload["status"], confirmed.payload["external_ref"]) == ("confirmed", "SHOP-1001")
     assert OutboxEvent.objects.filter(name="stock.out", payload__sku="B").count() == 1
-    assert list(AuditLog.objects.filter(object_id=str(order.pk), object_type="sales.salesorder").values_list(
-        "action", flat=True
-    ).order_by("pk")) == ["salesorder.create", "salesorder.confirm"]
+    assert list(
+        AuditLog.objects.filter(object_id=str(order.pk), object_type="sales.salesorder")
+        .values_list("action", flat=True)
+        .order_by("pk")
+    ) == ["salesorder.create", "salesorder.confirm"]
 
 
 def test_one_short_line_rejects_the_whole_order_and_writes_nothing(admin_actor, warehouse, customer):
@@ -187,14 +189,16 @@ def test_editing_a_confirmed_order_reallocates_the_difference(admin_actor, wareh
     assert level(c, warehouse) == (D("2.000"), D("2.000"))
     order.refresh_from_db()
     assert order.amount_untaxed == D("50.00")
-    assert [(l.product.sku, l.quantity, l.quantity_allocated) for l in order.lines.order_by("position")] == [
+    assert [(ln.product.sku, ln.quantity, ln.quantity_allocated) for ln in order.lines.order_by("position")] == [
         ("A", D("6.000"), D("6.000")),
         ("C", D("2.000"), D("2.000")),
     ]
     # Asking for more than there is refuses the whole edit.
     before = state()
     with pytest.raises(Conflict) as info:
-        sales_order_update(actor=admin_actor, order_id=order.pk, lines=[{"id": line_a.pk, "sku": "A", "quantity": "11"}])
+        sales_order_update(
+            actor=admin_actor, order_id=order.pk, lines=[{"id": line_a.pk, "sku": "A", "quantity": "11"}]
+        )
     assert info.value.details[0]["available"] == "4.000"
     assert state() == before
     # Lowering a quantity gives the stock back.
@@ -337,7 +341,9 @@ def test_other_companies_orders_are_not_found(admin_actor, warehouse, customer):
 
 
 @pytest.mark.parametrize("count", [1, 3, 30])
-def test_create_and_confirm_take_a_fixed_number_of_queries(admin_actor, warehouse, customer, count, django_assert_num_queries):
+def test_create_and_confirm_take_a_fixed_number_of_queries(
+    admin_actor, warehouse, customer, count, django_assert_num_queries
+):
     products = [stocked_product(admin_actor.company, warehouse=warehouse, quantity="100") for _ in range(count)]
     # Warm the sequence row, so the count is the steady state.
     order_build(admin_actor.company, warehouse=warehouse, customer=customer, lines=[(products[0], 1)])
