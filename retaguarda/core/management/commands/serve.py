@@ -6,6 +6,16 @@ from django.core.management.base import BaseCommand
 from retaguarda.core.configcheck import refuse_unsafe_production
 
 
+def gunicorn_control_socket_off() -> list[str]:
+    """gunicorn 27 opens one control socket per user in ~/.gunicorn by default: a second server
+    on the machine (another worker set, a test, a benchmark) would take it over. We need none."""
+    from gunicorn.config import KNOWN_SETTINGS
+
+    if any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS):
+        return ["--no-control-socket"]
+    return []
+
+
 class Command(BaseCommand):
     help = "Serve the web application and API with gunicorn."
 
@@ -31,5 +41,6 @@ class Command(BaseCommand):
             "-",
             "--timeout",
             "60",
+            *gunicorn_control_socket_off(),
         ]
         os.execv(sys.executable, argv)

@@ -21,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, connections
 from django.db.migrations.executor import MigrationExecutor
 
+from retaguarda.core.management.commands.serve import gunicorn_control_socket_off
 from retaguarda.core.models import Company
 from retaguarda.demo.data import COUNTRIES
 from retaguarda.demo.services import demo_logins, demo_logins_text
@@ -39,12 +40,6 @@ def _child_setup() -> None:  # pragma: no cover - runs in the child between fork
 
             PR_SET_PDEATHSIG = 1
             ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def _gunicorn_has_control_socket() -> bool:
-    from gunicorn.config import KNOWN_SETTINGS
-
-    return any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS)
 
 
 class Command(BaseCommand):
@@ -127,10 +122,7 @@ class Command(BaseCommand):
         ]
         if reload:
             web_argv.append("--reload")
-        if _gunicorn_has_control_socket():
-            # One control socket per user in ~/.gunicorn by default: a second server on the
-            # machine (a test, another checkout) would take it over. `run` needs none.
-            web_argv.append("--no-control-socket")
+        web_argv += gunicorn_control_socket_off()
         worker_argv = [sys.executable, "-m", "retaguarda", "worker"]
         stop = {"signal": None}
 
