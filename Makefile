@@ -33,6 +33,13 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check retaguarda tests conftest.py bench
 	$(BIN)/lint-imports
 
+# The benchmarks of bench/ at sizes that finish in a few minutes, on SQLite (DATABASE=postgres for PostgreSQL).
+DATABASE ?= sqlite
+bench: $(DEV_STAMP)
+	$(BIN)/python bench/order_intake.py --database $(DATABASE) --orders 1000 --http-orders 300
+	$(BIN)/python bench/oversell.py --database $(DATABASE) --clients processes
+	$(BIN)/python bench/import_100k.py --database $(DATABASE) --products 20000 --customers 10000
+
 messages: $(DEV_STAMP)
 	$(BIN)/python -m retaguarda.i18n compile
 
