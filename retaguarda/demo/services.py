@@ -57,6 +57,7 @@ from .data import (
     CountryDemo,
     Staff,
 )
+from .operations import backdate, operations_load
 from .products import LANGUAGES, ProductSpec, product_specs
 
 # Tax categories per country: (code, name, the product tax keys of retaguarda.demo.products it covers).
@@ -226,6 +227,9 @@ def demo_load(*, country: str) -> DemoResult:
             min_quantity=min_quantity,
         )
     result.counts["price_list_items"] = len(plan.price_list_items)
+    ops = operations_load(actor=actor, spec=spec, rng=random.Random(f"retaguarda-demo-operations-{spec.country}"))
+    backdate(company, ops)
+    result.counts.update(ops.counts)
     result.counts["suppliers"] = Party.objects.filter(company=company, is_supplier=True).count()
     result.counts["customers"] = Party.objects.filter(company=company, is_customer=True, is_supplier=False).count()
     return result

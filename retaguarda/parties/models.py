@@ -60,7 +60,7 @@ class Party(models.Model):
     # In the company's base currency.
     credit_limit = MoneyField(_("credit limit"), default=0)
     # Why new orders are refused for this customer (credit, collections); blank when not blocked.
-    blocked_reason = models.CharField(_("blocked for new orders"), max_length=200, blank=True)
+    blocked_reason = models.CharField(_("blocked for new orders"), max_length=200, blank=True, db_default="")
     notes = models.TextField(_("notes"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
