@@ -226,7 +226,16 @@ FISCAL_REGIMES: dict[str, tuple[str, ...]] = {
 FISCAL_REGIME_DEFAULT = "standard"
 FISCAL_ROUNDINGS = ("line", "document")
 BR_STATES = tuple("AC AL AM AP BA CE DF ES GO MA MG MS MT PA PB PE PI PR RJ RN RO RR RS SC SE SP TO".split())
-COMPANY_FIELDS = ["legal_name", "trade_name", "tax_id", "default_language", "fiscal_settings"]
+COMPANY_FIELDS = [
+    "legal_name",
+    "trade_name",
+    "tax_id",
+    "default_language",
+    "fiscal_settings",
+    "allow_backorders",
+    "handling_days",
+]
+HANDLING_DAYS_MAX = 60
 
 
 def fiscal_regimes_for(country: str) -> tuple[str, ...]:
@@ -378,8 +387,11 @@ def company_update(
     tax_id: str,
     default_language: str,
     fiscal_settings: dict,
+    allow_backorders: bool | None = None,
+    handling_days: int | None = None,
 ) -> Company:
-    """Change the actor's company: names, tax id, language and fiscal settings.
+    """Change the actor's company: names, tax id, language, fiscal settings and, when given, the
+    sales policy (`allow_backorders`, `handling_days` from 0 to HANDLING_DAYS_MAX).
 
     The country and base currency stay: every amount and number of the company depends on them.
     """
@@ -405,12 +417,26 @@ def company_update(
         )
     except ValidationFailed as exc:
         errors.update(exc.fields)
+    if allow_backorders is not None and not isinstance(allow_backorders, bool):
+        errors["allow_backorders"] = [_("Choose yes or no.")]
+    if handling_days is not None and (
+        isinstance(handling_days, bool)
+        or not isinstance(handling_days, int)
+        or not 0 <= handling_days <= HANDLING_DAYS_MAX
+    ):
+        errors["handling_days"] = [
+            _("Enter a whole number of days from 0 to %(maximum)d.") % {"maximum": HANDLING_DAYS_MAX}
+        ]
     if errors:
         raise ValidationFailed(_("The company could not be saved."), fields=errors)
     _company_tax_id_free(country=company.country, tax_id=tax_id, exclude_pk=company.pk)
     before = snapshot(company, COMPANY_FIELDS)
     company.legal_name, company.trade_name, company.tax_id = legal_name, trade_name, tax_id
     company.default_language, company.fiscal_settings = default_language, fiscal_settings
+    if allow_backorders is not None:
+        company.allow_backorders = allow_backorders
+    if handling_days is not None:
+        company.handling_days = handling_days
     old, new = changed(before, snapshot(company, COMPANY_FIELDS))
     if new:
         try:

@@ -11,6 +11,9 @@ class SalesConfig(AppConfig):
         # Back-ordered lines wait for stock: every arrival serves them first, in promise order.
         from retaguarda.inventory.services import arrival_consumer_register
 
+        from .sections import sections_register
         from .services import backorders_allocate
 
         arrival_consumer_register(backorders_allocate)
+        # The customer page shows the customer's orders.
+        sections_register()

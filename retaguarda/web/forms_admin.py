@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from retaguarda.common.taxids import EU_VAT_PREFIX, tax_id_format
 from retaguarda.core.choices import Area, Language, Role
 from retaguarda.core.models import User
-from retaguarda.core.services import BR_STATES, fiscal_regimes_for
+from retaguarda.core.services import BR_STATES, HANDLING_DAYS_MAX, fiscal_regimes_for
 
 
 class WebhookForm(forms.Form):
@@ -91,7 +91,8 @@ ROUNDING_CHOICES = (("line", _("Per invoice line")), ("document", _("Once per in
 
 
 class CompanySettingsForm(forms.Form):
-    """The company's names, tax id, language and fiscal settings; the country decides the choices.
+    """The company's names, tax id, language, fiscal settings and sales policy; the country
+    decides the fiscal choices.
 
     Brazil asks for the state (UF), other countries for an optional province.
     """
@@ -108,6 +109,17 @@ class CompanySettingsForm(forms.Form):
         choices=ROUNDING_CHOICES,
         initial="line",
         help_text=_("Where invoice tax is rounded to cents."),
+    )
+    allow_backorders = forms.BooleanField(
+        label=_("Allow back-orders"),
+        required=False,
+        help_text=_("Confirm orders even when stock is short; the missing quantity waits for the next arrival."),
+    )
+    # The range is the service's to check, so its message is the one shown.
+    handling_days = forms.IntegerField(
+        label=_("Handling time (days)"),
+        widget=forms.NumberInput(attrs={"min": 0, "max": HANDLING_DAYS_MAX, "step": 1}),
+        help_text=_("Days from confirming an order to shipping it: the ship-by date of orders that give none."),
     )
 
     def __init__(self, *args, company, **kwargs):
@@ -130,6 +142,8 @@ class CompanySettingsForm(forms.Form):
             "state": fiscal.get("state", ""),
             "province": fiscal.get("province", ""),
             "rounding": fiscal.get("rounding") if fiscal.get("rounding") in dict(ROUNDING_CHOICES) else "line",
+            "allow_backorders": company.allow_backorders,
+            "handling_days": company.handling_days,
         }
 
     def service_arguments(self) -> dict:
@@ -143,6 +157,8 @@ class CompanySettingsForm(forms.Form):
             "tax_id": data["tax_id"],
             "default_language": data["default_language"],
             "fiscal_settings": fiscal,
+            "allow_backorders": data["allow_backorders"],
+            "handling_days": data["handling_days"],
         }
 
 

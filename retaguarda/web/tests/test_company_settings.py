@@ -1,4 +1,5 @@
-"""The company settings page: administrators only, validated by the country, audited, with its timeline."""
+"""The company settings page: administrators only, validated by the country, audited, with its
+timeline; and the sales policy (back-orders, handling time)."""
 
 import re
 
@@ -19,6 +20,7 @@ FORM_ES = {
     "regime": "recargo_equivalencia",
     "province": "Valencia",
     "rounding": "document",
+    "handling_days": "2",
 }
 
 
@@ -26,7 +28,15 @@ def state(company) -> dict:
     """Everything a save of the settings could change."""
     return {
         "company": Company.objects.filter(pk=company.pk)
-        .values("legal_name", "trade_name", "tax_id", "default_language", "fiscal_settings")
+        .values(
+            "legal_name",
+            "trade_name",
+            "tax_id",
+            "default_language",
+            "fiscal_settings",
+            "allow_backorders",
+            "handling_days",
+        )
         .get(),
         "audit": AuditLog.objects.count(),
         "events": OutboxEvent.objects.count(),
@@ -72,6 +82,8 @@ def test_saving_is_for_administrators_only(company, role, status):
             "tax_id": "B58378431",
             "default_language": "es",
             "fiscal_settings": {"regime": "recargo_equivalencia", "province": "Valencia", "rounding": "document"},
+            "allow_backorders": False,
+            "handling_days": 2,
         }
         assert (after["audit"], after["events"]) == (before["audit"] + 1, before["events"] + 1)
     else:
@@ -119,6 +131,7 @@ def test_a_brazilian_company_chooses_its_state(company_br):
         "regime": "simples_nacional",
         "state": "SP",
         "rounding": "line",
+        "handling_days": "2",
     }
     assert client.post(URL, data).status_code == 302
     company_br.refresh_from_db()
@@ -136,6 +149,10 @@ def test_a_brazilian_company_chooses_its_state(company_br):
         ({"regime": "simples_nacional"}, "regime", "Select a valid choice."),
         ({"rounding": "cents"}, "rounding", "Select a valid choice."),
         ({"legal_name": ""}, "legal_name", "This field is required."),
+        ({"handling_days": ""}, "handling_days", "This field is required."),
+        ({"handling_days": "1.5"}, "handling_days", "Enter a whole number."),
+        ({"handling_days": "61"}, "handling_days", "Enter a whole number of days from 0 to 60."),
+        ({"handling_days": "-1"}, "handling_days", "Enter a whole number of days from 0 to 60."),
     ],
 )
 def test_invalid_input_is_refused_with_a_clear_error(company, admin_client, changes, field, message):
@@ -162,3 +179,53 @@ def test_only_the_actors_own_company_changes(company, admin_client):
     other_before = state(other)
     assert admin_client.post(URL, FORM_ES).status_code == 302
     assert state(other)["company"] == other_before["company"]
+
+
+# Sales policy ---------------------------------------------------------------------------------
+
+
+def test_the_sales_policy_is_shown_with_the_current_values(company, admin_client):
+    Company.objects.filter(pk=company.pk).update(allow_backorders=True, handling_days=5)
+    response = admin_client.get(URL)
+    html = response.content.decode()
+    assert response.context["form"].initial["allow_backorders"] is True
+    assert response.context["form"].initial["handling_days"] == 5
+    assert re.search(r'<input type="checkbox" name="allow_backorders" [^>]*checked', html)
+    assert re.search(r'<input type="number" name="handling_days" value="5" [^>]*max="60"', html)
+    assert "Allow back-orders" in html and "Handling time (days)" in html
+
+
+def test_saving_the_sales_policy_is_audited_with_before_and_after(company, admin_client):
+    assert admin_client.post(URL, FORM_ES).status_code == 302
+    before = state(company)
+    response = admin_client.post(URL, {**FORM_ES, "allow_backorders": "on", "handling_days": "0"})
+    assert response.status_code == 302
+    after = state(company)
+    assert (after["company"]["allow_backorders"], after["company"]["handling_days"]) == (True, 0)
+    assert (after["audit"], after["events"]) == (before["audit"] + 1, before["events"] + 1)
+    audit = AuditLog.objects.filter(action="company.update").latest("id")
+    assert (audit.before, audit.after) == (
+        {"allow_backorders": False, "handling_days": 2},
+        {"allow_backorders": True, "handling_days": 0},
+    )
+    assert OutboxEvent.objects.filter(name="company.updated").latest("id").payload == audit.after
+
+    # Unticking the box turns back-orders off again; 60 days is the longest handling time.
+    assert admin_client.post(URL, {**FORM_ES, "handling_days": "60"}).status_code == 302
+    company.refresh_from_db()
+    assert (company.allow_backorders, company.handling_days) == (False, 60)
+
+
+def test_saving_the_same_sales_policy_writes_nothing(company, admin_client):
+    assert admin_client.post(URL, FORM_ES).status_code == 302
+    before = state(company)
+    assert admin_client.post(URL, FORM_ES).status_code == 302
+    assert state(company) == before
+
+
+def test_a_refused_handling_time_keeps_the_back_order_box_unsaved(company, admin_client):
+    before = state(company)
+    response = admin_client.post(URL, {**FORM_ES, "allow_backorders": "on", "handling_days": "90"})
+    assert response.status_code == 422
+    assert response.context["form"].errors == {"handling_days": ["Enter a whole number of days from 0 to 60."]}
+    assert state(company) == before
