@@ -6,3 +6,7 @@ class FulfilmentConfig(AppConfig):
     name = "retaguarda.fulfilment"
     label = "fulfilment"
     verbose_name = _("Fulfilment")
+
+    def ready(self):
+        # Registers the deviation kinds, so the inbox can title them in any process.
+        from . import deviations  # noqa: F401

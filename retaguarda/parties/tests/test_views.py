@@ -354,7 +354,7 @@ def test_sections_registered_by_other_areas_show_for_permitted_users(company, pa
     )
     try:
         codes = [s.code for s in sections.sections_for(actor_for(user_build(company, "sales"), company.pk), party)]
-        assert codes == ["contacts", "addresses", "test-orders", "history"]
+        assert codes == ["contacts", "addresses", "orders", "test-orders", "history"]
         viewer = [s.code for s in sections.sections_for(actor_for(user_build(company, "legal"), company.pk), party)]
         assert viewer == ["contacts", "addresses", "history"]
         body = client_of(company, "sales").get(reverse("parties:party_detail", args=[party.pk])).content.decode()

@@ -1,0 +1,1 @@
+"""Scenario tests: whole business flows across areas, with real numbers at every step."""
