@@ -1,4 +1,4 @@
-"""Kinds of stock locations and the reasons stock moves."""
+"""Kinds of stock locations, the reasons stock moves, stock level states and cycle count statuses."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -32,3 +32,22 @@ class MoveReason(models.TextChoices):
 
 RECEIPT_REASONS = (MoveReason.RECEIPT, MoveReason.INITIAL)
 ADJUSTMENT_REASONS = (MoveReason.COUNT, MoveReason.DAMAGE, MoveReason.LOSS, MoveReason.FOUND)
+
+
+class LevelState(models.TextChoices):
+    """Where a product's stock in a warehouse stands against its limits (worst first)."""
+
+    OUT = "out", _("Out of stock")
+    LOW = "low", _("At or below reorder point")
+    OVER = "over", _("Above maximum")
+    OK = "ok", _("Normal")
+
+
+ALERT_STATES = (LevelState.OUT, LevelState.LOW, LevelState.OVER)
+
+
+class CycleCountStatus(models.TextChoices):
+    DRAFT = "draft", _("Counting")
+    COUNTED = "counted", _("Counted")
+    POSTED = "posted", _("Posted")
+    CANCELLED = "cancelled", _("Cancelled")

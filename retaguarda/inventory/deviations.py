@@ -1,4 +1,5 @@
-"""The deviations inventory raises: a product out of stock or below its reorder point."""
+"""The deviations inventory raises: a product out of stock, below its reorder point or above
+its maximum."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -7,6 +8,7 @@ from retaguarda.core.deviations import DeviationKind, register
 
 DEVIATION_STOCK_OUT = "inventory.stock_out"
 DEVIATION_STOCK_LOW = "inventory.stock_low"
+DEVIATION_OVERSTOCK = "inventory.overstock"
 
 register(
     DeviationKind(
@@ -23,6 +25,15 @@ register(
         title=_("%(sku)s is at or below its reorder point in %(warehouse)s (%(available)s available)"),
         area=Area.WAREHOUSE,
         severity=Severity.MEDIUM,
+        owner_role=Role.WAREHOUSE,
+    )
+)
+register(
+    DeviationKind(
+        code=DEVIATION_OVERSTOCK,
+        title=_("%(sku)s is above its maximum in %(warehouse)s (%(on_hand)s on hand, maximum %(maximum)s)"),
+        area=Area.WAREHOUSE,
+        severity=Severity.LOW,
         owner_role=Role.WAREHOUSE,
     )
 )

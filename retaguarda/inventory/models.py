@@ -1,4 +1,5 @@
-"""Warehouses and locations, the stock ledger (moves), balances, allocations and average costs."""
+"""Warehouses and locations, the stock ledger (moves), balances, allocations, average costs and
+cycle counts."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from retaguarda.common.fields import QuantityField, ScaledDecimalField
 from retaguarda.core.models import Company
 
 from .calculations import UNIT_COST_SCALE
-from .choices import LocationKind, MoveReason
+from .choices import CycleCountStatus, LocationKind, MoveReason
 
 
 class Warehouse(models.Model):
@@ -214,3 +215,67 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference_type}:{self.reference_id}/{self.line_id} {self.quantity}"
+
+
+class CycleCount(models.Model):
+    """A count of part of a warehouse (a location and the zones and bins under it): the stock
+    expected at creation, what was counted, and, once approved, the differences posted as moves."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    number = models.CharField(_("number"), max_length=32)
+    warehouse = models.ForeignKey(Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(Location, verbose_name=_("location"), on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=12, choices=CycleCountStatus.choices, default=CycleCountStatus.DRAFT
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    counted_at = models.DateTimeField(_("counted"), null=True, blank=True)
+    counted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    posted_at = models.DateTimeField(_("posted"), null=True, blank=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("cycle count")
+        verbose_name_plural = _("cycle counts")
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["company", "number"], name="cyclecount_unique_number")]
+        indexes = [models.Index(fields=["company", "status"], name="cyclecount_status_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CycleCountLine(models.Model):
+    """One product at one location of a count: on hand when the count began, and what was found."""
+
+    count = models.ForeignKey(CycleCount, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(Location, verbose_name=_("location"), on_delete=models.PROTECT, related_name="+")
+    expected = QuantityField(_("expected"), default=Decimal(0))
+    counted = QuantityField(_("counted"), null=True, blank=True)
+    # counted - expected, kept so that lists and the posting read it without arithmetic in SQL.
+    variance = QuantityField(_("variance"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cycle count line")
+        verbose_name_plural = _("cycle count lines")
+        constraints = [
+            models.UniqueConstraint(fields=["count", "product", "location"], name="cyclecountline_unique_item"),
+            models.CheckConstraint(condition=Q(expected__gte=0), name="cyclecountline_expected_not_negative"),
+            models.CheckConstraint(condition=Q(counted__gte=0), name="cyclecountline_counted_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count_id}: {self.product_id}@{self.location_id}"

@@ -1,5 +1,6 @@
-"""The writers of inventory: warehouses and locations, receipts, adjustments, transfers and
-allocations. Every change of stock is a move, written with its balances in one transaction."""
+"""The writers of inventory: warehouses and locations, receipts, adjustments, transfers,
+allocations, replenishment limits and cycle counts. Every change of stock is a move, written
+with its balances in one transaction."""
 
 from __future__ import annotations
 
@@ -11,21 +12,39 @@ from operator import or_
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Sum, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from retaguarda.catalog.models import Product
 from retaguarda.common.errors import Conflict, NotFound, ValidationFailed
 from retaguarda.common.fields import QuantityField
+from retaguarda.core.choices import OPEN_DEVIATION_STATUSES, DeviationStatus
 from retaguarda.core.deviations import deviation_clear, deviation_raise
+from retaguarda.core.models import Deviation
 from retaguarda.core.permissions import Actor, require, system_actor
-from retaguarda.core.services import audit_record, event_emit
+from retaguarda.core.services import audit_record, event_emit, sequence_next
+from retaguarda.core.workflow import transition_apply, transition_find
 
 from .calculations import QUANTITY_SCALE, UNIT_COST_SCALE, moving_average_cost
-from .choices import ADJUSTMENT_REASONS, RECEIPT_REASONS, VIRTUAL_KINDS, LocationKind, MoveReason
-from .deviations import DEVIATION_STOCK_LOW, DEVIATION_STOCK_OUT
-from .models import Allocation, Location, StockBalance, StockCost, StockLevel, StockMove, Warehouse
+from .choices import ADJUSTMENT_REASONS, RECEIPT_REASONS, VIRTUAL_KINDS, CycleCountStatus, LocationKind, MoveReason
+from .deviations import DEVIATION_OVERSTOCK, DEVIATION_STOCK_LOW, DEVIATION_STOCK_OUT
+from .models import (
+    Allocation,
+    CycleCount,
+    CycleCountLine,
+    Location,
+    StockBalance,
+    StockCost,
+    StockLevel,
+    StockMove,
+    Warehouse,
+)
+from .workflows import COUNT_WORKFLOW
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+# How deviations about a product's stock in a warehouse name their object.
+LEVEL_TYPE = "inventory.stocklevel"
 
 
 # --- input ------------------------------------------------------------------------------------
@@ -229,32 +248,65 @@ def _availability_crossed(
     *,
     product_id: int,
     sku: str,
-    warehouse: Warehouse,
+    warehouse_code: str,
     level_id: int,
     before: Decimal,
     after: Decimal,
     reorder_point: Decimal | None,
 ) -> None:
     """Tell the staff when availability falls to the reorder point (`stock.low`) or to zero
-    (`stock.out`): an outbox event and a deviation; close the deviations it rose above."""
-    repr_ = f"{sku} @ {warehouse.code}"
-    target = {"object_type": "inventory.stocklevel", "object_id": level_id}
-    payload = {"sku": sku, "warehouse": warehouse.code, "available": after, "reorder_point": reorder_point}
+    (`stock.out`): an outbox event and a deviation; close the deviations it rose above.
+
+    Coming back from zero to no more than the reorder point opens the low-stock deviation (no
+    event: `stock.low` says availability fell), so the inbox still asks for replenishment.
+    Queries only when a threshold is crossed.
+    """
+    repr_ = f"{sku} @ {warehouse_code}"
+    target = {"object_type": LEVEL_TYPE, "object_id": level_id}
+    payload = {"sku": sku, "warehouse": warehouse_code, "available": after, "reorder_point": reorder_point}
+    low = reorder_point is not None and after <= reorder_point
     if after <= 0 < before:
         event_emit(company=actor.company, name="stock.out", payload={**payload, "product_id": product_id})
         deviation_raise(company=actor.company, kind=DEVIATION_STOCK_OUT, object_repr=repr_, params=payload, **target)
-    elif reorder_point is not None and after <= reorder_point < before:
+    elif low and reorder_point < before:
         event_emit(company=actor.company, name="stock.low", payload={**payload, "product_id": product_id})
         deviation_raise(company=actor.company, kind=DEVIATION_STOCK_LOW, object_repr=repr_, params=payload, **target)
     if before <= 0 < after:
         deviation_clear(company=actor.company, kind=DEVIATION_STOCK_OUT, **target)
+        if low:
+            deviation_raise(
+                company=actor.company, kind=DEVIATION_STOCK_LOW, object_repr=repr_, params=payload, **target
+            )
     if reorder_point is not None and before <= reorder_point < after:
         deviation_clear(company=actor.company, kind=DEVIATION_STOCK_LOW, **target)
 
 
+def _overstock_crossed(
+    actor: Actor,
+    *,
+    sku: str,
+    warehouse_code: str,
+    level_id: int,
+    before: Decimal,
+    after: Decimal,
+    maximum: Decimal | None,
+) -> None:
+    """Open the overstock deviation when on hand rises above the maximum, close it when it
+    falls back to it. Queries only when the maximum is crossed."""
+    if maximum is None:
+        return
+    target = {"object_type": LEVEL_TYPE, "object_id": level_id}
+    if before <= maximum < after:
+        params = {"sku": sku, "warehouse": warehouse_code, "on_hand": after, "maximum": maximum}
+        repr_ = f"{sku} @ {warehouse_code}"
+        deviation_raise(company=actor.company, kind=DEVIATION_OVERSTOCK, object_repr=repr_, params=params, **target)
+    elif after <= maximum < before:
+        deviation_clear(company=actor.company, kind=DEVIATION_OVERSTOCK, **target)
+
+
 def _level_changed(actor: Actor, product: Product, warehouse: Warehouse, before: StockLevel | None) -> None:
-    """After a single-product change: compare availability with `before` (the level read
-    before the change) and report the crossings."""
+    """After a single-product change: compare availability and on hand with `before` (the
+    level read before the change) and report the crossings."""
     after = _level(product, warehouse.pk)
     if after is None:
         return
@@ -262,11 +314,20 @@ def _level_changed(actor: Actor, product: Product, warehouse: Warehouse, before:
         actor,
         product_id=product.pk,
         sku=product.sku,
-        warehouse=warehouse,
+        warehouse_code=warehouse.code,
         level_id=after.pk,
         before=before.available if before else Decimal("0.000"),
         after=after.available,
         reorder_point=after.reorder_point,
+    )
+    _overstock_crossed(
+        actor,
+        sku=product.sku,
+        warehouse_code=warehouse.code,
+        level_id=after.pk,
+        before=before.on_hand if before else Decimal("0.000"),
+        after=after.on_hand,
+        maximum=after.maximum,
     )
 
 
@@ -624,7 +685,7 @@ def _levels_locked(warehouse: Warehouse, product_ids) -> dict[int, dict]:
         StockLevel.objects.select_for_update()
         .filter(warehouse=warehouse, product_id__in=set(product_ids))
         .order_by("pk")
-        .values("pk", "product_id", "on_hand", "allocated", "reorder_point")
+        .values("pk", "product_id", "on_hand", "allocated", "reorder_point", "maximum")
     )
     return {row["product_id"]: row for row in rows}
 
@@ -719,7 +780,7 @@ def _allocate_lines(actor, warehouse, reference_type, reference_id, lines, parti
                 actor,
                 product_id=pid,
                 sku=skus[pid],
-                warehouse=warehouse,
+                warehouse_code=warehouse.code,
                 level_id=row["pk"],
                 before=before,
                 after=left[pid],
@@ -728,12 +789,16 @@ def _allocate_lines(actor, warehouse, reference_type, reference_id, lines, parti
     return allocations
 
 
-def _allocations_locked(actor: Actor, reference_type: str, reference_id, line_ids=None) -> list[Allocation]:
+def _allocations_locked(
+    actor: Actor, reference_type: str, reference_id, line_ids=None, warehouse: Warehouse | None = None
+) -> list[Allocation]:
     rows = Allocation.objects.select_for_update().filter(
         company=actor.company, reference_type=reference_type, reference_id=str(reference_id)
     )
     if line_ids is not None:
         rows = rows.filter(line_id__in=[str(i) for i in line_ids])
+    if warehouse is not None:
+        rows = rows.filter(warehouse=warehouse)
     return list(rows.order_by("pk"))
 
 
@@ -784,11 +849,16 @@ def stock_release_lines(
     released = {line: asked[line] - wanted[line] for line in asked if asked[line] - wanted[line] > 0}
     if not taken:
         return released
-    keys = list(taken)
-    levels = StockLevel.objects.filter(reduce(or_, (Q(product_id=p, warehouse_id=w) for p, w in keys))).values_list(
-        "pk", "product_id", "warehouse_id"
+    # Locked (after the allocations, like shipments) so that the availability read here is the
+    # one the update changes: the deviations it rose above are closed on that figure.
+    levels = list(
+        StockLevel.objects.select_for_update(of=("self",))
+        .filter(reduce(or_, (Q(product_id=p, warehouse_id=w) for p, w in taken)))
+        .order_by("pk")
+        .values_list("pk", "product_id", "warehouse_id", "on_hand", "allocated", "reorder_point")
+        .annotate(sku=F("product__sku"), warehouse_code=F("warehouse__code"))
     )
-    per_level = {pk: taken[(p, w)] for pk, p, w in levels}
+    per_level = {row[0]: taken[(row[1], row[2])] for row in levels}
     StockLevel.objects.filter(pk__in=per_level).update(allocated=F("allocated") - _case(per_level.items()))
     audit_record(
         actor=actor,
@@ -798,6 +868,17 @@ def stock_release_lines(
         action="stock.release",
         before={"lines": [{"line": k, "quantity": v} for k, v in released.items()]},
     )
+    for pk, product_id, _warehouse_id, on_hand, allocated, reorder_point, sku, warehouse_code in levels:
+        _availability_crossed(
+            actor,
+            product_id=product_id,
+            sku=sku,
+            warehouse_code=warehouse_code,
+            level_id=pk,
+            before=on_hand - allocated,
+            after=on_hand - allocated + per_level[pk],
+            reorder_point=reorder_point,
+        )
     return released
 
 
@@ -818,7 +899,8 @@ def stock_ship_lines(
     wanted: dict[str, Decimal] = {}
     for line in lines:
         wanted[line.line_id] = wanted.get(line.line_id, Decimal(0)) + line.quantity
-    allocations = _allocations_locked(actor, reference_type, reference_id, list(wanted))
+    # Only this warehouse's reservations: a line reserved elsewhere is not allocated here.
+    allocations = _allocations_locked(actor, reference_type, reference_id, list(wanted), warehouse)
     asked = dict(wanted)
     taken = _allocations_consume(allocations, wanted)
     short = [line for line in lines if wanted.get(line.line_id, Decimal(0)) > 0]
@@ -1012,3 +1094,555 @@ def arrival_consumer_register(consumer) -> None:
 def _arrival_notify(actor: Actor, *, warehouse: Warehouse, product_ids: list[int]) -> None:
     for consumer in ARRIVAL_CONSUMERS:
         consumer(actor=system_actor(actor.company), warehouse=warehouse, product_ids=product_ids)
+
+
+# --- replenishment limits and the stock deviations --------------------------------------------------
+
+
+def _limit(value, field: str) -> Decimal | None:
+    """A reorder point or maximum: blank clears it, otherwise zero or more."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    number = _decimal(value, field, QUANTITY_SCALE)
+    if number < 0:
+        raise ValidationFailed(_("Check the highlighted fields."), fields={field: [_("Enter zero or more.")]})
+    return number
+
+
+def _level_for_update(company, product: Product, warehouse: Warehouse) -> StockLevel:
+    """The product's level in the warehouse, locked; created (empty) if the product never was there."""
+    rows = StockLevel.objects.select_for_update().filter(product=product, warehouse=warehouse)
+    level = rows.first()
+    if level is None:
+        try:
+            with transaction.atomic():
+                level = StockLevel.objects.create(company=company, product=product, warehouse=warehouse)
+        except IntegrityError:
+            level = rows.get()
+    return level
+
+
+def _limits_review(actor: Actor, level: StockLevel, sku: str, warehouse_code: str) -> None:
+    """Open or close the low-stock and overstock deviations of `level` for its current figures
+    and limits. Out of stock is left to the moves that reach zero."""
+    target = {"object_type": LEVEL_TYPE, "object_id": level.pk}
+    repr_ = f"{sku} @ {warehouse_code}"
+    available, reorder_point, maximum = level.available, level.reorder_point, level.maximum
+    if reorder_point is not None and 0 < available <= reorder_point:
+        params = {"sku": sku, "warehouse": warehouse_code, "available": available, "reorder_point": reorder_point}
+        deviation_raise(company=actor.company, kind=DEVIATION_STOCK_LOW, object_repr=repr_, params=params, **target)
+    elif reorder_point is None or available > reorder_point:
+        deviation_clear(company=actor.company, kind=DEVIATION_STOCK_LOW, **target)
+    if maximum is not None and level.on_hand > maximum:
+        params = {"sku": sku, "warehouse": warehouse_code, "on_hand": level.on_hand, "maximum": maximum}
+        deviation_raise(company=actor.company, kind=DEVIATION_OVERSTOCK, object_repr=repr_, params=params, **target)
+    else:
+        deviation_clear(company=actor.company, kind=DEVIATION_OVERSTOCK, **target)
+
+
+@transaction.atomic
+def stock_level_settings_set(*, actor: Actor, product_id: int, warehouse_id: int, reorder_point, maximum) -> StockLevel:
+    """Set a product's reorder point and maximum in a warehouse (blank clears either), and open
+    or close its low-stock and overstock deviations for the new limits."""
+    require(actor, "inventory.change")
+    errors: dict[str, list] = {}
+    limits = {}
+    for field, value in (("reorder_point", reorder_point), ("maximum", maximum)):
+        try:
+            limits[field] = _limit(value, field)
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+    if not errors and None not in limits.values() and limits["maximum"] <= limits["reorder_point"]:
+        errors["maximum"] = [_("The maximum must be greater than the reorder point.")]
+    if errors:
+        raise ValidationFailed(_("Check the highlighted fields."), fields=errors)
+    product = _product(actor, product_id)
+    stock = _stock_location(actor, warehouse_id)
+    level = _level_for_update(actor.company, product, stock.warehouse)
+    before = {"reorder_point": level.reorder_point, "maximum": level.maximum}
+    if before == limits:
+        return level
+    level.reorder_point, level.maximum = limits["reorder_point"], limits["maximum"]
+    level.save(update_fields=["reorder_point", "maximum"])
+    audit_record(
+        actor=actor,
+        company=actor.company,
+        obj=level,
+        action="stock_level.limits",
+        before={"sku": product.sku, "warehouse": stock.warehouse.code, **before},
+        after={"sku": product.sku, "warehouse": stock.warehouse.code, **limits},
+    )
+    _limits_review(actor, level, product.sku, stock.warehouse.code)
+    return level
+
+
+@transaction.atomic
+def stock_deviations_review(*, actor: Actor) -> int:
+    """Close the company's open stock deviations whose condition no longer holds (a shipment
+    that brings on hand back under the maximum does not look, to stay cheap). For the worker;
+    returns how many it closed. Three queries whatever the number of deviations."""
+    require(actor, "inventory.change")
+    kinds = (DEVIATION_STOCK_OUT, DEVIATION_STOCK_LOW, DEVIATION_OVERSTOCK)
+    open_rows = list(
+        Deviation.objects.filter(
+            company=actor.company, kind__in=kinds, object_type=LEVEL_TYPE, status__in=OPEN_DEVIATION_STATUSES
+        ).values_list("pk", "kind", "object_id")
+    )
+    if not open_rows:
+        return 0
+    levels = {
+        str(pk): (on_hand, allocated, reorder_point, maximum)
+        for pk, on_hand, allocated, reorder_point, maximum in StockLevel.objects.filter(
+            company=actor.company, pk__in={int(object_id) for _pk, _kind, object_id in open_rows}
+        ).values_list("pk", "on_hand", "allocated", "reorder_point", "maximum")
+    }
+
+    def holds(kind: str, object_id: str) -> bool:
+        if object_id not in levels:
+            return False
+        on_hand, allocated, reorder_point, maximum = levels[object_id]
+        if kind == DEVIATION_STOCK_OUT:
+            return on_hand - allocated <= 0
+        if kind == DEVIATION_STOCK_LOW:
+            return reorder_point is not None and on_hand - allocated <= reorder_point
+        return maximum is not None and on_hand > maximum
+
+    stale = [pk for pk, kind, object_id in open_rows if not holds(kind, object_id)]
+    if stale:
+        Deviation.objects.filter(pk__in=stale).update(status=DeviationStatus.CLOSED, ended_at=timezone.now())
+    return len(stale)
+
+
+# --- cycle counts -------------------------------------------------------------------------------
+#
+# A count snapshots what the books hold at each location of a subtree, staff record what they
+# find, and posting turns each difference into a COUNT move to or from inventory loss. Posting
+# refuses lines whose location changed since the snapshot (reopen the count to count them
+# again) and a loss that would leave less on hand than is reserved.
+
+
+def _count_for_update(actor: Actor, count_id) -> CycleCount:
+    try:
+        count_id = int(count_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("No such cycle count."))
+    count = (
+        CycleCount.objects.select_for_update(of=("self",))
+        .select_related("warehouse", "location")
+        .filter(company=actor.company, pk=count_id)
+        .first()
+    )
+    if count is None:
+        raise NotFound(_("No such cycle count."))
+    return count
+
+
+def _count_editable(count: CycleCount) -> None:
+    if count.status != CycleCountStatus.DRAFT:
+        raise Conflict(
+            _("This count is %(status)s: counted quantities can only change while counting.")
+            % {"status": count.get_status_display()},
+            code="invalid_transition",
+        )
+
+
+def _subtree(warehouse: Warehouse, root: Location) -> list[int]:
+    """The ids of `root` and every location under it, in one query."""
+    children: dict[int | None, list[int]] = {}
+    for pk, parent_id in Location.objects.filter(warehouse=warehouse).values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    found, queue = [], [root.pk]
+    while queue:
+        pk = queue.pop()
+        found.append(pk)
+        queue.extend(children.get(pk, ()))
+    return found
+
+
+def _line_field(line_id) -> str:
+    return f"lines.{line_id}.counted"
+
+
+@transaction.atomic
+def cycle_count_create(
+    *, actor: Actor, warehouse_id: int, location_id: int | None = None, product_ids=None, note: str = ""
+) -> CycleCount:
+    """A count of a warehouse, or of one location and everything under it: a line for every
+    product the books hold there (even at zero), limited to `product_ids` if given; a product
+    asked for but never kept there gets a line at the counted location, expected zero."""
+    require(actor, "inventory.change")
+    note = _text(note, "note", 200)
+    root = _internal_location(actor, warehouse_id, location_id)
+    wanted = None
+    if product_ids is not None:
+        try:
+            wanted = {int(pk) for pk in product_ids}
+        except (TypeError, ValueError):
+            raise ValidationFailed(_("Check the highlighted fields."), fields={"products": [_("No such product.")]})
+        known = set(Product.objects.filter(company=actor.company, pk__in=wanted).values_list("pk", flat=True))
+        if not wanted or known != wanted:
+            raise ValidationFailed(_("Check the highlighted fields."), fields={"products": [_("No such product.")]})
+    balances = StockBalance.objects.filter(location_id__in=_subtree(root.warehouse, root))
+    if wanted is not None:
+        balances = balances.filter(product_id__in=wanted)
+    items = {(p, loc): on_hand for p, loc, on_hand in balances.values_list("product_id", "location_id", "on_hand")}
+    for product_id in sorted(wanted or ()):
+        if not any(p == product_id for p, _loc in items):
+            items[(product_id, root.pk)] = Decimal("0.000")
+    if not items:
+        raise ValidationFailed(
+            _("Nothing to count: no stock was ever kept there."),
+            fields={"location": [_("No stock was ever kept at this location.")]},
+        )
+    year = timezone.localdate().year
+    number = sequence_next(company=actor.company, series="cycle_count", year=year)
+    count = CycleCount.objects.create(
+        company=actor.company,
+        number=f"CC{year}-{number:05d}",
+        warehouse=root.warehouse,
+        location=root,
+        note=note,
+        created_by=actor.user if actor.user_id else None,
+    )
+    CycleCountLine.objects.bulk_create(
+        CycleCountLine(count=count, product_id=p, location_id=loc, expected=on_hand)
+        for (p, loc), on_hand in sorted(items.items())
+    )
+    audit_record(
+        actor=actor,
+        company=actor.company,
+        obj=count,
+        action="cyclecount.create",
+        after={"warehouse": root.warehouse.code, "location": root.code, "lines": len(items), "note": note},
+    )
+    return count
+
+
+@transaction.atomic
+def cycle_count_line_add(*, actor: Actor, count_id: int, product_id: int, location_id: int) -> CycleCountLine:
+    """Goods found where the count did not expect them: a line for the product at a location of
+    the count, expecting what the books hold there."""
+    require(actor, "inventory.change")
+    count = _count_for_update(actor, count_id)
+    _count_editable(count)
+    product = _product(actor, product_id)
+    location = None
+    if str(location_id).isdigit() and int(location_id) in _subtree(count.warehouse, count.location):
+        location = Location.objects.filter(pk=location_id).first()
+    if location is None:
+        raise ValidationFailed(
+            _("Check the highlighted fields."), fields={"location": [_("Choose a location of this count.")]}
+        )
+    expected = StockBalance.objects.filter(product=product, location=location).values_list("on_hand", flat=True)
+    line = CycleCountLine(count=count, product=product, location=location, expected=expected.first() or Decimal(0))
+    try:
+        with transaction.atomic():
+            line.save()
+    except IntegrityError:
+        raise ValidationFailed(
+            _("Check the highlighted fields."), fields={"product": [_("This product is already counted there.")]}
+        )
+    audit_record(
+        actor=actor,
+        company=actor.company,
+        obj=count,
+        action="cyclecount.line_add",
+        after={"sku": product.sku, "location": location.code, "expected": line.expected},
+    )
+    return line
+
+
+@transaction.atomic
+def cycle_count_record(*, actor: Actor, count_id: int, quantities: dict) -> CycleCount:
+    """Record what was found, per line id (blank: not counted yet). Every error is reported at
+    once, keyed "lines.<id>.counted"; nothing is saved if any value is wrong."""
+    require(actor, "inventory.change")
+    count = _count_for_update(actor, count_id)
+    _count_editable(count)
+    ids = {str(k) for k in quantities}
+    lines = {str(line.pk): line for line in count.lines.select_related("product", "location") if str(line.pk) in ids}
+    errors: dict[str, list] = {}
+    values: dict[str, Decimal | None] = {}
+    for key, raw in quantities.items():
+        key = str(key)
+        if key not in lines:
+            errors[_line_field(key)] = [_("No such line in this count.")]
+            continue
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            values[key] = None
+            continue
+        try:
+            number = _decimal(raw, _line_field(key), QUANTITY_SCALE)
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+            continue
+        if number < 0:
+            errors[_line_field(key)] = [_("Enter zero or more.")]
+            continue
+        values[key] = number
+    if errors:
+        raise ValidationFailed(_("Check the highlighted fields."), fields=errors)
+    changed, before, after = [], [], []
+    for key, value in values.items():
+        line = lines[key]
+        if line.counted == value:
+            continue
+        before.append({"sku": line.product.sku, "location": line.location.code, "counted": line.counted})
+        line.counted = value
+        line.variance = None if value is None else value - line.expected
+        after.append({"sku": line.product.sku, "location": line.location.code, "counted": value})
+        changed.append(line)
+    if changed:
+        CycleCountLine.objects.bulk_update(changed, ["counted", "variance"])
+        audit_record(
+            actor=actor,
+            company=actor.company,
+            obj=count,
+            action="cyclecount.record",
+            before={"lines": before},
+            after={"lines": after},
+        )
+    return count
+
+
+@transaction.atomic
+def cycle_count_complete(*, actor: Actor, count_id: int) -> CycleCount:
+    """Counting is done: every line needs a counted quantity (0 when nothing was found)."""
+    require(actor, "inventory.change")
+    count = _count_for_update(actor, count_id)
+    transition = transition_find(actor=actor, obj=count, workflow=COUNT_WORKFLOW, action="complete")
+    missing = list(count.lines.filter(counted__isnull=True).values_list("pk", flat=True))
+    if missing:
+        message = _("Enter the quantity counted, 0 if none was found.")
+        raise ValidationFailed(
+            ngettext("%(count)d line is not counted yet.", "%(count)d lines are not counted yet.", len(missing))
+            % {"count": len(missing)},
+            fields={_line_field(pk): [message] for pk in missing},
+        )
+    transition_apply(actor=actor, obj=count, workflow=COUNT_WORKFLOW, action="complete", transition=transition)
+    return count
+
+
+@transaction.atomic
+def cycle_count_reopen(*, actor: Actor, count_id: int) -> CycleCount:
+    """Back to counting. Lines whose location changed since the snapshot take what the books
+    hold now and must be counted again."""
+    require(actor, "inventory.change")
+    count = _count_for_update(actor, count_id)
+    transition = transition_find(actor=actor, obj=count, workflow=COUNT_WORKFLOW, action="reopen")
+    lines = list(count.lines.select_related("product", "location"))
+    now = _balances_of(lines)
+    stale = [
+        line for line in lines if now.get((line.product_id, line.location_id), (None, Decimal(0)))[1] != line.expected
+    ]
+    for line in stale:
+        line.expected = now.get((line.product_id, line.location_id), (None, Decimal("0.000")))[1]
+        line.counted = line.variance = None
+    if stale:
+        CycleCountLine.objects.bulk_update(stale, ["expected", "counted", "variance"])
+    transition_apply(
+        actor=actor,
+        obj=count,
+        workflow=COUNT_WORKFLOW,
+        action="reopen",
+        transition=transition,
+        audit_after={"recount": [{"sku": line.product.sku, "location": line.location.code} for line in stale]},
+    )
+    return count
+
+
+@transaction.atomic
+def cycle_count_cancel(*, actor: Actor, count_id: int) -> CycleCount:
+    require(actor, "inventory.change")
+    count = _count_for_update(actor, count_id)
+    transition_apply(actor=actor, obj=count, workflow=COUNT_WORKFLOW, action="cancel")
+    return count
+
+
+def _balances_of(lines, *, lock: bool = False) -> dict[tuple[int, int], tuple[int, Decimal]]:
+    """(product, location) -> (balance id, on hand) for the lines' locations, in one query."""
+    if not lines:
+        return {}
+    rows = StockBalance.objects.filter(
+        product_id__in={line.product_id for line in lines}, location_id__in={line.location_id for line in lines}
+    )
+    if lock:
+        rows = rows.select_for_update().order_by("pk")
+    return {
+        (p, loc): (pk, on_hand)
+        for pk, p, loc, on_hand in rows.values_list("pk", "product_id", "location_id", "on_hand")
+    }
+
+
+@transaction.atomic
+def cycle_count_post(*, actor: Actor, count_id: int) -> CycleCount:
+    """Approve a counted count: each difference becomes a COUNT move from inventory loss (found)
+    or to it (lost) at the average cost, balances and levels change with it, and the count is
+    posted. Refused, with nothing changed, when a location changed since the snapshot
+    (`count_stale`) or a loss would leave less on hand than is reserved (`allocated_stock`).
+    A fixed number of queries whatever the number of lines, plus one per threshold crossed."""
+    require(actor, "inventory.change")
+    count = _count_for_update(actor, count_id)
+    transition = transition_find(actor=actor, obj=count, workflow=COUNT_WORKFLOW, action="post")
+    warehouse = count.warehouse
+    lines = [
+        line
+        for line in count.lines.select_related("product", "location").order_by("pk")
+        if line.variance is not None and line.variance != 0
+    ]
+    net: dict[int, Decimal] = {}
+    for line in lines:
+        net[line.product_id] = net.get(line.product_id, Decimal(0)) + line.variance
+    # Lock order as everywhere: level rows (by primary key), then location balance rows.
+    levels = _levels_locked(warehouse, net) if net else {}
+    balances = _balances_of(lines, lock=True)
+    stale = [
+        line
+        for line in lines
+        if balances.get((line.product_id, line.location_id), (None, Decimal("0.000")))[1] != line.expected
+    ]
+    if stale:
+        raise Conflict(
+            _("Stock changed at %(locations)s since the count began: reopen the count and count those lines again.")
+            % {"locations": ", ".join(sorted({line.location.code for line in stale}))},
+            code="count_stale",
+            details=[
+                {
+                    "line": line.pk,
+                    "sku": line.product.sku,
+                    "location": line.location.code,
+                    "expected": str(line.expected),
+                    "on_hand": str(balances.get((line.product_id, line.location_id), (None, Decimal("0.000")))[1]),
+                }
+                for line in stale
+            ],
+        )
+    skus = {line.product_id: line.product.sku for line in lines}
+    short = []
+    for product_id, change in net.items():
+        row = levels.get(product_id, {"on_hand": Decimal("0.000"), "allocated": Decimal("0.000")})
+        if row["on_hand"] + change < row["allocated"]:
+            short.append(
+                {
+                    "sku": skus[product_id],
+                    "on_hand": str(row["on_hand"]),
+                    "allocated": str(row["allocated"]),
+                    "change": str(change),
+                }
+            )
+    if short:
+        raise Conflict(
+            _(
+                "Posting would leave less on hand than is reserved for orders (%(skus)s): "
+                "ship or release those reservations first, or count again."
+            )
+            % {"skus": ", ".join(s["sku"] for s in short)},
+            code="allocated_stock",
+            details=short,
+        )
+    if lines:
+        _count_moves_write(actor, count, lines, net, levels, balances)
+    transition_apply(
+        actor=actor,
+        obj=count,
+        workflow=COUNT_WORKFLOW,
+        action="post",
+        transition=transition,
+        audit_after={
+            "lines": [
+                {"sku": line.product.sku, "location": line.location.code, "change": line.variance} for line in lines
+            ]
+        },
+        event="stock.counted",
+        payload={
+            "number": count.number,
+            "warehouse": warehouse.code,
+            "lines": [
+                {"sku": line.product.sku, "location": line.location.code, "change": line.variance} for line in lines
+            ],
+        },
+    )
+    for product_id, change in net.items():
+        row = levels.get(product_id)
+        if row is None or change == 0:
+            continue
+        available = row["on_hand"] - row["allocated"]
+        _availability_crossed(
+            actor,
+            product_id=product_id,
+            sku=skus[product_id],
+            warehouse_code=warehouse.code,
+            level_id=row["pk"],
+            before=available,
+            after=available + change,
+            reorder_point=row["reorder_point"],
+        )
+        _overstock_crossed(
+            actor,
+            sku=skus[product_id],
+            warehouse_code=warehouse.code,
+            level_id=row["pk"],
+            before=row["on_hand"],
+            after=row["on_hand"] + change,
+            maximum=row["maximum"],
+        )
+    found = sorted(p for p, change in net.items() if change > 0)
+    if found:
+        _arrival_notify(actor, warehouse=warehouse, product_ids=found)
+    return count
+
+
+def _count_moves_write(actor: Actor, count: CycleCount, lines, net, levels, balances) -> None:
+    """The writes of a posting: levels, balances (rows created where the books had none) and
+    one move per line; a row another writer created meanwhile makes the posting stale."""
+    company, warehouse = actor.company, count.warehouse
+    level_changes = {levels[p]["pk"]: change for p, change in net.items() if p in levels and change}
+    if level_changes:
+        StockLevel.objects.filter(pk__in=level_changes).update(on_hand=F("on_hand") + _case(level_changes.items()))
+    balance_changes = {
+        balances[(line.product_id, line.location_id)][0]: line.variance
+        for line in lines
+        if (line.product_id, line.location_id) in balances
+    }
+    if balance_changes:
+        StockBalance.objects.filter(pk__in=balance_changes).update(
+            on_hand=F("on_hand") + _case(balance_changes.items())
+        )
+    new_levels = [
+        StockLevel(company=company, product_id=p, warehouse=warehouse, on_hand=change)
+        for p, change in net.items()
+        if p not in levels and change
+    ]
+    new_balances = [
+        StockBalance(company=company, product_id=line.product_id, location_id=line.location_id, on_hand=line.variance)
+        for line in lines
+        if (line.product_id, line.location_id) not in balances
+    ]
+    if new_levels or new_balances:
+        try:
+            with transaction.atomic():
+                StockLevel.objects.bulk_create(new_levels)
+                StockBalance.objects.bulk_create(new_balances)
+        except IntegrityError:
+            raise Conflict(_("Stock changed while the count was being posted; try again."), code="count_stale")
+    costs = dict(
+        StockCost.objects.filter(warehouse=warehouse, product_id__in=list(net)).values_list(
+            "product_id", "average_cost"
+        )
+    )
+    loss = _virtual(actor, LocationKind.INVENTORY_LOSS)
+    user = actor.user if actor.user_id else None
+    StockMove.objects.bulk_create(
+        StockMove(
+            company=company,
+            product_id=line.product_id,
+            quantity=abs(line.variance),
+            from_location=loss if line.variance > 0 else line.location,
+            to_location=line.location if line.variance > 0 else loss,
+            unit_cost=costs.get(line.product_id, Decimal("0.0000")),
+            reason=MoveReason.COUNT,
+            reference=count.number,
+            actor=user,
+        )
+        for line in lines
+    )

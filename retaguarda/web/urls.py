@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import views, views_deviations
 
 app_name = "web"
 
@@ -13,5 +13,6 @@ urlpatterns = [
     path("profile/", views.profile_view, name="profile"),
     path("profile/password/", views.password_change_view, name="password_change"),
     path("dashboard/widgets/<slug:code>/", views.widget_view, name="widget"),
+    path("deviations/", include(views_deviations.urlpatterns)),
     path("admin/", include("retaguarda.web.urls_admin")),
 ]

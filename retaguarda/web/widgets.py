@@ -113,3 +113,42 @@ class RecentActivityWidget(DashboardWidget):
 
     def context(self, actor) -> dict:
         return {"records": audit_recent(company=actor.company, limit=self.limit), "audit_url": link("web:audit_log")}
+
+
+@register
+class DeviationsWidget(DashboardWidget):
+    """The open deviations the user's role owns (all of them for administrators and managers),
+    counted by severity, and the most pressing few."""
+
+    code = "deviations"
+    title = _("My deviations")
+    permission = "core.deviations.view"
+    template_name = "web/deviations/widget.html"
+    limit = 5
+
+    def context(self, actor) -> dict:
+        # Imported here so that this widget stays one appended block.
+        from django.db.models import Count
+
+        from retaguarda.core.choices import OPEN_DEVIATION_STATUSES, Severity
+        from retaguarda.core.deviations import SEVERITY_ORDER, deviation_title, deviations_open_for, deviations_visible
+
+        counts = dict(
+            deviations_visible(actor=actor)
+            .filter(status__in=OPEN_DEVIATION_STATUSES)
+            .order_by()
+            .values_list("severity")
+            .annotate(n=Count("pk"))
+        )
+        top = list(deviations_open_for(actor=actor)[: self.limit]) if counts else []
+        for deviation in top:
+            deviation.title = deviation_title(deviation)
+        labels = dict(Severity.choices)
+        return {
+            "total": sum(counts.values()),
+            "counts": [
+                {"severity": s, "label": labels[s], "count": counts[s]} for s in SEVERITY_ORDER if counts.get(s)
+            ],
+            "top": top,
+            "list_url": link("web:deviation_list"),
+        }
