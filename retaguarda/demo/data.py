@@ -93,6 +93,8 @@ class CountryDemo:
     payment_terms: tuple[tuple[str, int], ...]  # (name, days)
     price_list_name: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # Sales policy: confirm orders whose stock is short, the rest waiting (Casa Aurora does).
+    allow_backorders: bool = False
 
     def username(self, base: str) -> str:
         return base + self.username_suffix
@@ -107,6 +109,7 @@ class CountryDemo:
 BRAZIL = CountryDemo(
     country="BR",
     legal_name="Casa Aurora Comércio Eletrônico Ltda",
+    allow_backorders=True,
     trade_name="Casa Aurora",
     currency="BRL",
     language="pt-br",

@@ -39,7 +39,7 @@ from retaguarda.common.taxids import tax_id_compact
 from retaguarda.core.choices import Area, Role
 from retaguarda.core.models import Company, Membership, User
 from retaguarda.core.permissions import system_actor
-from retaguarda.core.services import company_create, user_create
+from retaguarda.core.services import company_create, company_update, user_create
 from retaguarda.parties.choices import AddressKind, PartyKind
 from retaguarda.parties.imports import ADDRESS_PARTS, party_columns, party_import
 from retaguarda.parties.models import Party
@@ -227,6 +227,17 @@ def demo_load(*, country: str) -> DemoResult:
             min_quantity=min_quantity,
         )
     result.counts["price_list_items"] = len(plan.price_list_items)
+    if spec.allow_backorders:
+        company_update(
+            actor=actor,
+            legal_name=company.legal_name,
+            trade_name=company.trade_name,
+            tax_id=company.tax_id,
+            default_language=company.default_language,
+            fiscal_settings=company.fiscal_settings,
+            allow_backorders=True,
+        )
+        company.refresh_from_db()  # the actor holds this instance
     ops = operations_load(actor=actor, spec=spec, rng=random.Random(f"retaguarda-demo-operations-{spec.country}"))
     backdate(company, ops)
     result.counts.update(ops.counts)
