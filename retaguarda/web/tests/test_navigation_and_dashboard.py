@@ -15,39 +15,45 @@ from retaguarda.parties.services import party_archive
 from retaguarda.parties.testing import party_build
 from retaguarda.web.dashboard import registry
 
+DEVIATIONS = ["Deviations"]
+ORDERS = ["Orders"]
+FULFILMENT = ["Pick lists", "Shipments", "Returns"]
+STOCK = ["Stock", "Stock moves", "Replenishment", "Cycle counts", "Warehouses"]
 PARTIES = ["Customers", "Suppliers"]
 CATALOG = ["Products", "Price lists"]
 ADMINISTRATION = ["Company", "Users", "Audit log", "Webhooks", "Background jobs", "API tokens"]
 TOKENS = ["API tokens"]  # every member manages their own API tokens, partners too
+OPERATIONS = DEVIATIONS + ORDERS + FULFILMENT + STOCK
 
 # (role, partner areas) -> the menu, written out from the product rules rather than derived
 # from the permission table, so a wrong table entry fails here.
 NAVIGATION_BY_ROLE = [
-    (Role.ADMINISTRATOR, (), PARTIES + CATALOG + ADMINISTRATION),
-    (Role.MANAGER, (), PARTIES + CATALOG + ["Audit log", "API tokens"]),
-    (Role.SALES, (), PARTIES + CATALOG + TOKENS),
-    (Role.FINANCE, (), PARTIES + CATALOG + TOKENS),
-    (Role.SUPPORT, (), PARTIES + CATALOG + TOKENS),
-    (Role.LEGAL, (), PARTIES + CATALOG + TOKENS),
-    (Role.WAREHOUSE, (), CATALOG + TOKENS),
-    (Role.HR, (), TOKENS),
+    (Role.ADMINISTRATOR, (), OPERATIONS + PARTIES + CATALOG + ADMINISTRATION),
+    (Role.MANAGER, (), OPERATIONS + PARTIES + CATALOG + ["Audit log", "API tokens"]),
+    (Role.SALES, (), OPERATIONS + PARTIES + CATALOG + TOKENS),
+    (Role.FINANCE, (), DEVIATIONS + ORDERS + STOCK + PARTIES + CATALOG + TOKENS),
+    (Role.SUPPORT, (), OPERATIONS + PARTIES + CATALOG + TOKENS),
+    (Role.LEGAL, (), DEVIATIONS + PARTIES + CATALOG + TOKENS),
+    (Role.WAREHOUSE, (), OPERATIONS + CATALOG + TOKENS),
+    (Role.HR, (), DEVIATIONS + TOKENS),
     (Role.PARTNER, (Area.ACCOUNTING,), PARTIES + TOKENS),
-    (Role.PARTNER, (Area.WAREHOUSE,), CATALOG + TOKENS),
+    (Role.PARTNER, (Area.WAREHOUSE,), FULFILMENT + STOCK + CATALOG + TOKENS),
     (Role.PARTNER, (), TOKENS),
 ]
 
-ALL_WIDGETS = ["getting-started", "parties", "products", "recent-activity"]
+ALL_WIDGETS = ["getting-started", "parties", "products", "recent-activity", "deviations", "fulfilment", "sales-orders"]
+STAFF_WORK = ["deviations", "fulfilment", "sales-orders"]
 WIDGETS_BY_ROLE = [
     (Role.ADMINISTRATOR, (), ALL_WIDGETS),
     (Role.MANAGER, (), ALL_WIDGETS),
-    (Role.SALES, (), ["getting-started", "parties", "products"]),
-    (Role.FINANCE, (), ["getting-started", "parties", "products"]),
-    (Role.SUPPORT, (), ["getting-started", "parties", "products"]),
-    (Role.LEGAL, (), ["getting-started", "parties", "products"]),
-    (Role.WAREHOUSE, (), ["getting-started", "products"]),
-    (Role.HR, (), ["getting-started"]),
+    (Role.SALES, (), ["getting-started", "parties", "products", *STAFF_WORK]),
+    (Role.FINANCE, (), ["getting-started", "parties", "products", "deviations", "sales-orders"]),
+    (Role.SUPPORT, (), ["getting-started", "parties", "products", *STAFF_WORK]),
+    (Role.LEGAL, (), ["getting-started", "parties", "products", "deviations"]),
+    (Role.WAREHOUSE, (), ["getting-started", "products", *STAFF_WORK]),
+    (Role.HR, (), ["getting-started", "deviations"]),
     (Role.PARTNER, (Area.ACCOUNTING,), ["getting-started", "parties"]),
-    (Role.PARTNER, (Area.WAREHOUSE,), ["getting-started", "products"]),
+    (Role.PARTNER, (Area.WAREHOUSE,), ["getting-started", "products", "fulfilment"]),
     (Role.PARTNER, (), ["getting-started"]),
 ]
 
@@ -67,6 +73,9 @@ def test_navigation_shows_only_what_the_role_may_use(role_user, role, areas, exp
 def test_navigation_groups_links_by_area(admin_client):
     groups = admin_client.get("/").context["navigation"]
     assert [(area, [link.label for link in links]) for area, links in groups] == [
+        ("Operations", DEVIATIONS),
+        ("Sales", ORDERS),
+        ("Warehouse and logistics", FULFILMENT + STOCK),
         ("Customers and suppliers", PARTIES),
         ("Catalog", CATALOG),
         ("Administration", ADMINISTRATION),
