@@ -455,6 +455,16 @@ def _confirm(actor: Actor, order: SalesOrder, lines: list[SalesOrderLine]) -> No
     )
 
 
+def _release_all(actor: Actor, order: SalesOrder, lines: list[SalesOrderLine]) -> dict[str, Decimal]:
+    """Give back every reservation of the order (it will ship nothing more)."""
+    released = stock_release_lines(actor=actor, reference_type=REFERENCE_TYPE, reference_id=order.pk)
+    if released:
+        SalesOrderLine.objects.filter(order=order).update(quantity_allocated=Decimal(0))
+        for line in lines:
+            line.quantity_allocated = Decimal("0.000")
+    return released
+
+
 # --- services ------------------------------------------------------------------------------------
 
 
@@ -590,11 +600,7 @@ def sales_order_cancel(*, actor: Actor, order_id, reason: str = "") -> SalesOrde
     lines = _lines_of(order)
     if any(line.quantity_shipped > 0 for line in lines):
         raise Conflict(_("Part of this order has shipped; close it instead to drop the rest."), code="already_shipped")
-    released = stock_release_lines(actor=actor, reference_type=REFERENCE_TYPE, reference_id=order.pk)
-    if released:
-        SalesOrderLine.objects.filter(order=order).update(quantity_allocated=Decimal(0))
-        for line in lines:
-            line.quantity_allocated = Decimal("0.000")
+    released = _release_all(actor, order, lines)
     order.cancel_reason = reason
     order.is_backordered = False
     transition_apply(
@@ -619,11 +625,7 @@ def sales_order_close(*, actor: Actor, order_id) -> SalesOrder:
     order = _order_locked(actor, order_id)
     transition = transition_find(actor=actor, obj=order, workflow=ORDER_WORKFLOW, action="close")
     lines = _lines_of(order)
-    released = stock_release_lines(actor=actor, reference_type=REFERENCE_TYPE, reference_id=order.pk)
-    if released:
-        SalesOrderLine.objects.filter(order=order).update(quantity_allocated=Decimal(0))
-        for line in lines:
-            line.quantity_allocated = Decimal("0.000")
+    released = _release_all(actor, order, lines)
     order.is_backordered = False
     transition_apply(
         actor=actor,
