@@ -10,6 +10,8 @@ from django import template
 from django.utils import timezone, translation
 from django.utils.html import format_html
 
+from retaguarda.core.audit_labels import action_label, value_text
+
 register = template.Library()
 
 
@@ -62,6 +64,17 @@ def get_item(mapping, key):
     if not mapping:
         return None
     return mapping.get(key)
+
+
+@register.filter
+def audit_action(action: str) -> str:
+    """The readable name of an audit action ("salesorder.confirm" → "Confirmed")."""
+    return action_label(action)
+
+
+@register.filter
+def audit_value(value) -> str:
+    return value_text(value)
 
 
 @register.simple_tag(takes_context=True)

@@ -285,8 +285,12 @@ def test_detail_shows_header_lines_totals_and_timeline(company, admin_client, wa
     assert "Total before tax €60.64" in text
     # Part of it shipped: it can be closed, no longer cancelled.
     assert re.findall(rf'<form method="post" action="/sales/orders/{order.pk}/(\w+)/"', html) == ["close"]
-    timeline = re.findall(r"<li><strong>([\w.]+)</strong>", html)
-    assert timeline == ["salesorder.ship", "salesorder.confirm", "salesorder.create"]
+    timeline = re.findall(r'<li><strong title="([\w.]+)">([^<]+)</strong>', html)
+    assert timeline == [
+        ("salesorder.ship", "Shipped"),
+        ("salesorder.confirm", "Confirmed"),
+        ("salesorder.create", "Created"),
+    ]
 
 
 @pytest.mark.parametrize(
