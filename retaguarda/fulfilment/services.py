@@ -9,7 +9,7 @@ number of lines.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Case, F, Sum, When
@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 
 from retaguarda.common.errors import Conflict, NotFound, ValidationFailed
 from retaguarda.common.fields import QuantityField
+from retaguarda.common.inputs import decimal_in, invalid, text_in, valid_id
 from retaguarda.core.choices import Role
 from retaguarda.core.deviations import deviation_raise
 from retaguarda.core.models import Membership
@@ -51,61 +52,6 @@ QUANTITY_MAX = Decimal("999999999.999")
 MEASURE_MAX = Decimal("99999.999")
 MAX_ORDERS = 500
 MAX_RETURN_LINES = 500
-
-
-# --- input --------------------------------------------------------------------------------------
-
-
-def _invalid(field: str, message) -> ValidationFailed:
-    return ValidationFailed(_("Check the highlighted fields."), fields={field: [str(message)]})
-
-
-def _valid_id(value) -> int | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        value = int(value)
-    except (TypeError, ValueError):
-        return None
-    return value if 0 < value < 2**63 else None
-
-
-def _decimal(value, field: str, *, minimum: Decimal, maximum: Decimal, strict_min: bool = False) -> Decimal:
-    """A number with at most three decimals within [minimum, maximum] (or above `minimum` with
-    `strict_min`); never a float."""
-    try:
-        if value is None or isinstance(value, bool | float):
-            raise TypeError
-        number = Decimal(value.strip().replace(",", ".")) if isinstance(value, str) else Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        raise _invalid(field, _("Enter a number."))
-    if not number.is_finite():
-        raise _invalid(field, _("Enter a number."))
-    if number != number.quantize(Decimal("0.001"), rounding="ROUND_DOWN"):
-        raise _invalid(field, _("Use at most %(places)s decimal places.") % {"places": 3})
-    if number < minimum or (strict_min and number == minimum):
-        if strict_min:
-            raise _invalid(field, _("Enter a number greater than %(minimum)s.") % {"minimum": minimum})
-        raise _invalid(field, _("Enter a number of at least %(minimum)s.") % {"minimum": minimum})
-    if number > maximum:
-        raise _invalid(field, _("Enter a number of at most %(maximum)s.") % {"maximum": maximum})
-    return number.quantize(Decimal("0.001"))
-
-
-def _text(value, field: str, max_length: int, *, required: bool = False, multiline: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise _invalid(field, _("Enter text."))
-    allowed = "\n\r\t" if multiline else ""
-    if any((ord(c) < 32 and c not in allowed) or c == "\x7f" or "\ud800" <= c <= "\udfff" for c in value):
-        raise _invalid(field, _("Remove the control characters from this text."))
-    value = value.strip()
-    if required and not value:
-        raise _invalid(field, _("This field is required."))
-    if len(value) > max_length:
-        raise _invalid(field, _("Use at most %(count)s characters.") % {"count": max_length})
-    return value
 
 
 def _stock_actor(actor: Actor) -> Actor:
@@ -216,11 +162,11 @@ def _warehouse_locked(actor: Actor, warehouse_id, warehouse_code: str = "") -> W
     # the database write lock): two pick lists never take the same reserved quantity.
     rows = Warehouse.objects.select_for_update().filter(company=actor.company, is_active=True)
     if warehouse_id not in (None, ""):
-        warehouse = rows.filter(pk=_valid_id(warehouse_id) or 0).first()
+        warehouse = rows.filter(pk=valid_id(warehouse_id) or 0).first()
     elif warehouse_code:
         warehouse = rows.filter(code=str(warehouse_code)[:32]).first()
     else:
-        raise _invalid("warehouse", _("Choose the warehouse."))
+        raise invalid("warehouse", _("Choose the warehouse."))
     if warehouse is None:
         raise NotFound(_("No such warehouse."), fields={"warehouse": [_("No such warehouse.")]})
     return warehouse
@@ -233,28 +179,28 @@ def _orders_chosen(actor: Actor, order_ids, order_numbers) -> list[int] | None:
     ids: list[int] = []
     if order_ids is not None:
         if not isinstance(order_ids, list | tuple) or len(order_ids) > MAX_ORDERS:
-            raise _invalid("order_ids", _("Give at most %(count)d orders.") % {"count": MAX_ORDERS})
+            raise invalid("order_ids", _("Give at most %(count)d orders.") % {"count": MAX_ORDERS})
         for value in order_ids:
-            pk = _valid_id(value)
+            pk = valid_id(value)
             if pk is None:
-                raise _invalid("order_ids", _("No such order."))
+                raise invalid("order_ids", _("No such order."))
             ids.append(pk)
         found = set(SalesOrder.objects.filter(company=actor.company, pk__in=ids).values_list("pk", flat=True))
         if set(ids) - found:
-            raise _invalid("order_ids", _("No such order."))
+            raise invalid("order_ids", _("No such order."))
     if order_numbers is not None:
         if isinstance(order_numbers, str):
             order_numbers = order_numbers.replace(",", " ").split()
         numbers = [str(n).strip() for n in order_numbers if str(n).strip()]
         if len(numbers) > MAX_ORDERS:
-            raise _invalid("orders", _("Give at most %(count)d orders.") % {"count": MAX_ORDERS})
+            raise invalid("orders", _("Give at most %(count)d orders.") % {"count": MAX_ORDERS})
         rows = dict(SalesOrder.objects.filter(company=actor.company, number__in=numbers).values_list("number", "pk"))
         unknown = [n for n in numbers if n not in rows]
         if unknown:
-            raise _invalid("orders", _("No such order: %(numbers)s.") % {"numbers": ", ".join(unknown[:10])})
+            raise invalid("orders", _("No such order: %(numbers)s.") % {"numbers": ", ".join(unknown[:10])})
         ids.extend(rows[n] for n in numbers)
     if not ids:
-        raise _invalid("orders", _("Choose at least one order."))
+        raise invalid("orders", _("Choose at least one order."))
     return list(dict.fromkeys(ids))
 
 
@@ -263,11 +209,11 @@ def _assignee(actor: Actor, user_id):
         return None
     membership = (
         Membership.objects.select_related("user")
-        .filter(company=actor.company, user_id=_valid_id(user_id) or 0, is_active=True, user__is_active=True)
+        .filter(company=actor.company, user_id=valid_id(user_id) or 0, is_active=True, user__is_active=True)
         .first()
     )
     if membership is None:
-        raise _invalid("assigned_to", _("Choose a member of the company."))
+        raise invalid("assigned_to", _("Choose a member of the company."))
     return membership.user
 
 
@@ -385,9 +331,9 @@ def pick_list_create(
 def _pick_list_locked(actor: Actor, *, pick_list_id=None, line_id=None) -> PickList:
     rows = PickList.objects.select_for_update(of=("self",)).select_related("warehouse").filter(company=actor.company)
     if line_id is not None:
-        rows = rows.filter(lines__pk=_valid_id(line_id) or 0)
+        rows = rows.filter(lines__pk=valid_id(line_id) or 0)
     else:
-        rows = rows.filter(pk=_valid_id(pick_list_id) or 0)
+        rows = rows.filter(pk=valid_id(pick_list_id) or 0)
     pick_list = rows.first()
     if pick_list is None:
         raise NotFound(_("No such pick list line.") if line_id is not None else _("No such pick list."))
@@ -420,7 +366,7 @@ def pick_line_confirm(*, actor: Actor, line_id, code, quantity=None) -> PickList
     line = (
         PickListLine.objects.select_for_update(of=("self",))
         .select_related("product", "location", "order", "order_line")
-        .get(pk=_valid_id(line_id))
+        .get(pk=valid_id(line_id))
     )
     _pick_list_open(pick_list)
     if line.status != PickLineStatus.PENDING:
@@ -429,9 +375,9 @@ def pick_line_confirm(*, actor: Actor, line_id, code, quantity=None) -> PickList
         )
     if line.order.status != OrderStatus.CONFIRMED:
         raise _not_confirmed(line.order)
-    scanned = _text(code, "code", 200)
+    scanned = text_in(code, "code", 200)
     if not scanned:
-        raise _invalid("code", _("Scan the barcode or type the SKU."))
+        raise invalid("code", _("Scan the barcode or type the SKU."))
     if not _code_matches(scanned, line.product):
         raise ValidationFailed(
             _("You scanned %(code)s, but this line is %(sku)s.") % {"code": scanned[:64], "sku": line.product.sku},
@@ -445,7 +391,7 @@ def pick_line_confirm(*, actor: Actor, line_id, code, quantity=None) -> PickList
     if quantity is None or quantity == "":
         picked = line.quantity
     else:
-        picked = _decimal(quantity, "quantity", minimum=ZERO, maximum=line.quantity)
+        picked = decimal_in(quantity, "quantity", places=3, minimum=ZERO, maximum=line.quantity)
     missing = line.quantity - picked
     line.quantity_picked = picked
     line.status = PickLineStatus.PICKED if missing == 0 else PickLineStatus.SHORT
@@ -617,7 +563,7 @@ def _shipment_locked(actor: Actor, shipment_id) -> Shipment:
     shipment = (
         Shipment.objects.select_for_update(of=("self",))
         .select_related("order", "warehouse")
-        .filter(company=actor.company, pk=_valid_id(shipment_id) or 0)
+        .filter(company=actor.company, pk=valid_id(shipment_id) or 0)
         .first()
     )
     if shipment is None:
@@ -650,7 +596,7 @@ def parcel_add(*, actor: Actor, shipment_id, weight, length=0, width=0, height=0
     measures = (("weight", weight, True), ("length", length, False), ("width", width, False), ("height", height, False))
     for name, value, strict in measures:
         try:
-            values[name] = _decimal(value, name, minimum=ZERO, maximum=MEASURE_MAX, strict_min=strict)
+            values[name] = decimal_in(value, name, places=3, minimum=ZERO, maximum=MEASURE_MAX, strict_min=strict)
         except ValidationFailed as exc:
             fields.update(exc.fields)
     if fields:
@@ -666,7 +612,7 @@ def parcel_add(*, actor: Actor, shipment_id, weight, length=0, width=0, height=0
 def parcel_remove(*, actor: Actor, shipment_id, parcel_id) -> Shipment:
     require(actor, "fulfilment.change")
     shipment = _shipment_locked(actor, shipment_id)
-    parcel = Parcel.objects.filter(shipment=shipment, pk=_valid_id(parcel_id) or 0).first()
+    parcel = Parcel.objects.filter(shipment=shipment, pk=valid_id(parcel_id) or 0).first()
     if parcel is None:
         raise NotFound(_("No such parcel."))
     _shipment_draft(shipment)
@@ -727,11 +673,11 @@ def shipment_ship(*, actor: Actor, shipment_id, carrier, tracking_number="") -> 
     transition = transition_find(actor=actor, obj=shipment, workflow=SHIPMENT_WORKFLOW, action="ship")
     fields: dict[str, list[str]] = {}
     try:
-        carrier = _text(carrier, "carrier", 100, required=True)
+        carrier = text_in(carrier, "carrier", 100, required=True)
     except ValidationFailed as exc:
         fields.update(exc.fields)
     try:
-        tracking_number = _text(tracking_number, "tracking_number", 100)
+        tracking_number = text_in(tracking_number, "tracking_number", 100)
     except ValidationFailed as exc:
         fields.update(exc.fields)
     if fields:
@@ -802,7 +748,7 @@ def return_register(*, actor: Actor, order_id, lines, reason, note: str = "") ->
     order = (
         SalesOrder.objects.select_for_update(of=("self",))
         .select_related("customer", "warehouse")
-        .filter(company=actor.company, pk=_valid_id(order_id) or 0)
+        .filter(company=actor.company, pk=valid_id(order_id) or 0)
         .first()
     )
     if order is None:
@@ -815,7 +761,7 @@ def return_register(*, actor: Actor, order_id, lines, reason, note: str = "") ->
     if reason not in ReturnReason.values:
         add("reason", _("Choose a reason."))
     try:
-        note = _text(note, "note", 2000, multiline=True)
+        note = text_in(note, "note", 2000, multiline=True)
     except ValidationFailed as exc:
         fields.update(exc.fields)
     order_lines = {line.pk: line for line in SalesOrderLine.objects.select_related("product").filter(order=order)}
@@ -832,7 +778,7 @@ def return_register(*, actor: Actor, order_id, lines, reason, note: str = "") ->
         if not isinstance(row, Mapping):
             add(f"lines.{index}", _("Each line needs a line_id and a quantity."))
             continue
-        line = order_lines.get(_valid_id(row.get("line_id")) or 0)
+        line = order_lines.get(valid_id(row.get("line_id")) or 0)
         if line is None:
             add(prefix + "line_id", _("No such line on this order."))
             continue
@@ -840,7 +786,9 @@ def return_register(*, actor: Actor, order_id, lines, reason, note: str = "") ->
             add(prefix + "line_id", _("This line is listed twice."))
             continue
         try:
-            quantity = _decimal(row.get("quantity"), prefix + "quantity", minimum=ZERO, maximum=QUANTITY_MAX)
+            quantity = decimal_in(
+                row.get("quantity"), prefix + "quantity", places=3, minimum=ZERO, maximum=QUANTITY_MAX
+            )
         except ValidationFailed as exc:
             fields.update(exc.fields)
             continue
@@ -895,7 +843,7 @@ def _return_locked(actor: Actor, return_id) -> CustomerReturn:
     customer_return = (
         CustomerReturn.objects.select_for_update(of=("self",))
         .select_related("order", "order__warehouse")
-        .filter(company=actor.company, pk=_valid_id(return_id) or 0)
+        .filter(company=actor.company, pk=valid_id(return_id) or 0)
         .first()
     )
     if customer_return is None:
@@ -913,12 +861,12 @@ def return_receive(*, actor: Actor, return_id, dispositions: Mapping, location_i
     transition = transition_find(actor=actor, obj=customer_return, workflow=RETURN_WORKFLOW, action="receive")
     lines = list(ReturnLine.objects.select_related("product").filter(customer_return=customer_return))
     if not isinstance(dispositions, Mapping):
-        raise _invalid("dispositions", _("Choose back to stock or scrap for each line."))
+        raise invalid("dispositions", _("Choose back to stock or scrap for each line."))
     given = {}
     for key, value in dispositions.items():
-        line_id = _valid_id(key)
+        line_id = valid_id(key)
         if line_id is None:
-            raise _invalid(f"dispositions.{key}"[:64], _("No such line on this return."))
+            raise invalid(f"dispositions.{key}"[:64], _("No such line on this return."))
         given[line_id] = value
     fields: dict[str, list[str]] = {}
     known = {line.order_line_id for line in lines}
@@ -937,11 +885,11 @@ def return_receive(*, actor: Actor, return_id, dispositions: Mapping, location_i
         location = Location.objects.filter(
             company=actor.company,
             warehouse_id=customer_return.order.warehouse_id,
-            pk=_valid_id(location_id) or 0,
+            pk=valid_id(location_id) or 0,
             is_active=True,
         ).first()
         if location is None:
-            raise _invalid("location_id", _("Choose a location of this warehouse."))
+            raise invalid("location_id", _("Choose a location of this warehouse."))
     stock_actor = _stock_actor(actor)
     quantities: dict[int, Decimal] = {}
     for line in lines:

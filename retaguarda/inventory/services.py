@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import reduce
 from operator import or_
 
@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 from retaguarda.catalog.models import Product
 from retaguarda.common.errors import Conflict, NotFound, ValidationFailed
 from retaguarda.common.fields import QuantityField
+from retaguarda.common.inputs import decimal_in, text_in
 from retaguarda.core.choices import OPEN_DEVIATION_STATUSES, DeviationStatus
 from retaguarda.core.deviations import deviation_clear, deviation_raise
 from retaguarda.core.models import Deviation
@@ -50,45 +51,30 @@ LEVEL_TYPE = "inventory.stocklevel"
 # --- input ------------------------------------------------------------------------------------
 
 
-def _decimal(value, field: str, places: int) -> Decimal:
-    try:
-        number = Decimal(str(value).strip().replace(",", ".")) if isinstance(value, str) else Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        raise ValidationFailed(_("Check the highlighted fields."), fields={field: [_("Enter a number.")]})
-    if not number.is_finite():
-        raise ValidationFailed(_("Check the highlighted fields."), fields={field: [_("Enter a number.")]})
-    if number != number.quantize(Decimal(1).scaleb(-places), rounding="ROUND_DOWN"):
-        message = _("Use at most %(places)s decimal places.") % {"places": places}
-        raise ValidationFailed(_("Check the highlighted fields."), fields={field: [message]})
-    return number.quantize(Decimal(1).scaleb(-places))
+def _number(value, field: str, *, places: int = QUANTITY_SCALE, **limits) -> Decimal:
+    # Inventory has always taken floats and bools, converted exactly; the other apps refuse them.
+    return decimal_in(value, field, places=places, accept_float=True, **limits)
 
 
 def _quantity(value, field: str = "quantity") -> Decimal:
-    number = _decimal(value, field, QUANTITY_SCALE)
-    if number <= 0:
-        raise ValidationFailed(
-            _("Check the highlighted fields."), fields={field: [_("Enter a quantity greater than zero.")]}
-        )
-    return number
+    return _number(
+        value, field, minimum=Decimal(0), strict_min=True, too_small=_("Enter a quantity greater than zero.")
+    )
 
 
 def _unit_cost(value) -> Decimal:
-    number = _decimal(value, "unit_cost", UNIT_COST_SCALE)
-    if number < 0:
-        raise ValidationFailed(
-            _("Check the highlighted fields."), fields={"unit_cost": [_("The cost cannot be negative.")]}
-        )
-    return number
+    return _number(
+        value, "unit_cost", places=UNIT_COST_SCALE, minimum=Decimal(0), too_small=_("The cost cannot be negative.")
+    )
+
+
+def _zero_or_more(value, field: str) -> Decimal:
+    return _number(value, field, minimum=Decimal(0), too_small=_("Enter zero or more."))
 
 
 def _text(value, field: str, max_length: int, *, required: bool = False) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationFailed(_("Check the highlighted fields."), fields={field: [_("This field is required.")]})
-    if len(text) > max_length:
-        message = _("Use at most %(count)s characters.") % {"count": max_length}
-        raise ValidationFailed(_("Check the highlighted fields."), fields={field: [message]})
-    return text
+    # Inventory has always read any falsy value as blank and let control characters through.
+    return text_in(value or "", field, max_length, required=required, keep_controls=True)
 
 
 def _code(value, field: str = "code") -> str:
@@ -516,7 +502,7 @@ def stock_adjust(
     """Correct the stock by a signed `quantity`: found goods come from, lost goods go to the
     inventory-loss location. Allocated stock cannot be adjusted away."""
     require(actor, "inventory.change")
-    delta = _decimal(quantity, "quantity", QUANTITY_SCALE)
+    delta = _number(quantity, "quantity")
     if delta == 0:
         raise ValidationFailed(
             _("Check the highlighted fields."), fields={"quantity": [_("Enter a quantity other than zero.")]}
@@ -1103,10 +1089,7 @@ def _limit(value, field: str) -> Decimal | None:
     """A reorder point or maximum: blank clears it, otherwise zero or more."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    number = _decimal(value, field, QUANTITY_SCALE)
-    if number < 0:
-        raise ValidationFailed(_("Check the highlighted fields."), fields={field: [_("Enter zero or more.")]})
-    return number
+    return _zero_or_more(value, field)
 
 
 def _level_for_update(company, product: Product, warehouse: Warehouse) -> StockLevel:
@@ -1372,14 +1355,9 @@ def cycle_count_record(*, actor: Actor, count_id: int, quantities: dict) -> Cycl
             values[key] = None
             continue
         try:
-            number = _decimal(raw, _line_field(key), QUANTITY_SCALE)
+            values[key] = _zero_or_more(raw, _line_field(key))
         except ValidationFailed as exc:
             errors.update(exc.fields)
-            continue
-        if number < 0:
-            errors[_line_field(key)] = [_("Enter zero or more.")]
-            continue
-        values[key] = number
     if errors:
         raise ValidationFailed(_("Check the highlighted fields."), fields=errors)
     changed, before, after = [], [], []

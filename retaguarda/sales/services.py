@@ -9,8 +9,8 @@ lines: one query per kind of row, never one per line.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from retaguarda.catalog.models import Product
 from retaguarda.common.errors import Conflict, NotFound, ValidationFailed
+from retaguarda.common.inputs import date_in, decimal_in, text_in, valid_id
 from retaguarda.common.taxids import TaxIdInvalid, tax_id_validate
 from retaguarda.core.choices import Country, Currency
 from retaguarda.core.permissions import Actor, require, system_actor
@@ -71,69 +72,22 @@ class Errors:
     def add(self, field: str, message) -> None:
         self.fields.setdefault(field, []).append(str(message))
 
+    def collect(self, parse: Callable, *args, default=None, **kwargs):
+        """What `parse` returns, or `default` with its refusal added here, so parsing goes on."""
+        try:
+            return parse(*args, **kwargs)
+        except ValidationFailed as exc:
+            for field, messages in exc.fields.items():
+                for message in messages:
+                    self.add(field, message)
+            return default
+
     def raise_if_any(self) -> None:
         if self.fields:
             raise ValidationFailed(_("Some fields are not valid."), fields=self.fields)
 
 
 # --- input -------------------------------------------------------------------------------------
-
-
-def _decimal(errors: Errors, field: str, value, places: int, *, minimum: Decimal, maximum: Decimal, strict_min=False):
-    try:
-        if isinstance(value, bool) or value is None or isinstance(value, float):
-            raise TypeError
-        number = Decimal(value.strip().replace(",", ".")) if isinstance(value, str) else Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        errors.add(field, _("Enter a number."))
-        return None
-    if not number.is_finite():
-        errors.add(field, _("Enter a number."))
-        return None
-    if number != number.quantize(Decimal(1).scaleb(-places), rounding="ROUND_DOWN"):
-        errors.add(field, _("Use at most %(places)s decimal places.") % {"places": places})
-        return None
-    if number < minimum or (strict_min and number == minimum):
-        if field.endswith("quantity"):
-            errors.add(field, _("Enter a quantity greater than zero."))
-        else:
-            errors.add(field, _("Enter a number of at least %(minimum)s.") % {"minimum": minimum})
-        return None
-    if number > maximum:
-        errors.add(field, _("Enter a number of at most %(maximum)s.") % {"maximum": maximum})
-        return None
-    return number.quantize(Decimal(1).scaleb(-places))
-
-
-def _text(errors: Errors, field: str, value, max_length: int, *, multiline: bool = False) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        errors.add(field, _("Enter text."))
-        return ""
-    allowed = "\n\r\t" if multiline else ""
-    if any((ord(c) < 32 and c not in allowed) or c == "\x7f" or "\ud800" <= c <= "\udfff" for c in value):
-        errors.add(field, _("Remove the control characters from this text."))
-        return ""
-    value = value.strip()
-    if len(value) > max_length:
-        errors.add(field, _("Use at most %(count)s characters.") % {"count": max_length})
-        return ""
-    return value
-
-
-def _date(errors: Errors, field: str, value) -> datetime.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(str(value))
-    except ValueError:
-        errors.add(field, _("Enter a date as YYYY-MM-DD."))
-        return None
 
 
 def _ship_to(errors: Errors, data: Mapping | None, company) -> dict:
@@ -143,7 +97,7 @@ def _ship_to(errors: Errors, data: Mapping | None, company) -> dict:
         return {}
     result = {}
     for key in SHIP_TO_FIELDS:
-        value = _text(errors, f"ship_to.{key}", data.get(key), SHIP_TO_LENGTHS[key])
+        value = errors.collect(text_in, data.get(key), f"ship_to.{key}", SHIP_TO_LENGTHS[key], default="")
         result[f"ship_to_{key}"] = value.upper() if key == "country" else value
     if result["ship_to_country"] and result["ship_to_country"] not in Country.values:
         errors.add("ship_to.country", _("Choose a country."))
@@ -152,21 +106,13 @@ def _ship_to(errors: Errors, data: Mapping | None, company) -> dict:
     return result
 
 
-def _valid_id(value) -> int | None:
-    try:
-        value = int(value)
-    except (TypeError, ValueError):
-        return None
-    return value if 0 < value < 2**63 else None
-
-
 # --- lookups ------------------------------------------------------------------------------------
 
 
 def _warehouse(actor: Actor, errors: Errors, warehouse_id=None, warehouse_code: str = "") -> Warehouse | None:
     rows = Warehouse.objects.filter(company=actor.company, is_active=True)
     if warehouse_id not in (None, ""):
-        found = rows.filter(pk=_valid_id(warehouse_id) or 0).first()
+        found = rows.filter(pk=valid_id(warehouse_id) or 0).first()
     elif warehouse_code:
         found = rows.filter(code=str(warehouse_code)[:32]).first()
     else:
@@ -192,7 +138,7 @@ def _customer_blocked(actor: Actor, party: Party) -> None:
 
 def _customer_by_id(actor: Actor, errors: Errors, customer_id) -> Party | None:
     party = Party.objects.filter(
-        company=actor.company, pk=_valid_id(customer_id) or 0, is_customer=True, is_active=True
+        company=actor.company, pk=valid_id(customer_id) or 0, is_customer=True, is_active=True
     ).first()
     if party is None:
         errors.add("customer_id", _("No such customer."))
@@ -204,10 +150,13 @@ def _customer_from_payload(actor: Actor, errors: Errors, data: Mapping) -> Party
     if not isinstance(data, Mapping):
         errors.add("customer", _("Give the customer's id or details."))
         return None
-    country = _text(errors, "customer.tax_country", data.get("tax_country"), 2).upper() or actor.company.country
-    kind = _text(errors, "customer.kind", data.get("kind"), 10) or PartyKind.PERSON
-    raw_tax_id = _text(errors, "customer.tax_id", data.get("tax_id"), 64)
-    email = _text(errors, "customer.email", data.get("email"), 254).lower()
+    country = (
+        errors.collect(text_in, data.get("tax_country"), "customer.tax_country", 2, default="").upper()
+        or actor.company.country
+    )
+    kind = errors.collect(text_in, data.get("kind"), "customer.kind", 10, default="") or PartyKind.PERSON
+    raw_tax_id = errors.collect(text_in, data.get("tax_id"), "customer.tax_id", 64, default="")
+    email = errors.collect(text_in, data.get("email"), "customer.email", 254, default="").lower()
     if kind not in PartyKind.values:
         errors.add("customer.kind", _("Choose person or company."))
         return None
@@ -266,7 +215,7 @@ def _lines_parse(actor: Actor, errors: Errors, lines) -> list[dict]:
     for row in lines:
         if isinstance(row, Mapping):
             if row.get("product_id") not in (None, ""):
-                ids.add(_valid_id(row.get("product_id")) or 0)
+                ids.add(valid_id(row.get("product_id")) or 0)
             elif isinstance(row.get("sku"), str):
                 skus.add(row["sku"].strip())
     products = Product.objects.select_related("tax_category").filter(company=actor.company, is_active=True)
@@ -280,34 +229,46 @@ def _lines_parse(actor: Actor, errors: Errors, lines) -> list[dict]:
             errors.add(f"lines.{index}", _("Each line needs a product and a quantity."))
             continue
         if row.get("product_id") not in (None, ""):
-            product = by_id.get(_valid_id(row.get("product_id")) or 0)
+            product = by_id.get(valid_id(row.get("product_id")) or 0)
             field = "product_id"
         else:
             product = by_sku.get(row["sku"].strip()) if isinstance(row.get("sku"), str) else None
             field = "sku"
         if product is None:
             errors.add(prefix + field, _("No such product, or it is archived."))
-        quantity = _decimal(
-            errors, prefix + "quantity", row.get("quantity"), 3, minimum=ZERO, maximum=QUANTITY_MAX, strict_min=True
+        quantity = errors.collect(
+            decimal_in,
+            row.get("quantity"),
+            prefix + "quantity",
+            places=3,
+            minimum=ZERO,
+            maximum=QUANTITY_MAX,
+            strict_min=True,
+            too_small=_("Enter a quantity greater than zero."),
         )
         price = row.get("unit_price")
         if price in (None, "") and product is not None:
             price = product.list_price
         unit_price = None
         if price not in (None, ""):
-            unit_price = _decimal(
-                errors, prefix + "unit_price", price, UNIT_PRICE_SCALE, minimum=Decimal(0), maximum=PRICE_MAX
+            unit_price = errors.collect(
+                decimal_in,
+                price,
+                prefix + "unit_price",
+                places=UNIT_PRICE_SCALE,
+                minimum=Decimal(0),
+                maximum=PRICE_MAX,
             )
-        discount = _decimal(
-            errors,
-            prefix + "discount_percent",
+        discount = errors.collect(
+            decimal_in,
             row.get("discount_percent") or "0",
-            2,
+            prefix + "discount_percent",
+            places=2,
             minimum=Decimal(0),
             maximum=Decimal(100),
         )
-        description = _text(errors, prefix + "description", row.get("description"), 200)
-        tax_category = _text(errors, prefix + "tax_category", row.get("tax_category"), 32)
+        description = errors.collect(text_in, row.get("description"), prefix + "description", 200, default="")
+        tax_category = errors.collect(text_in, row.get("tax_category"), prefix + "tax_category", 32, default="")
         if product is None or None in (quantity, unit_price, discount):
             continue
         parsed.append(
@@ -373,7 +334,7 @@ def _order_locked(actor: Actor, order_id) -> SalesOrder:
     order = (
         SalesOrder.objects.select_for_update(of=("self",))
         .select_related("customer", "warehouse")
-        .filter(company=actor.company, pk=_valid_id(order_id) or 0)
+        .filter(company=actor.company, pk=valid_id(order_id) or 0)
         .first()
     )
     if order is None:
@@ -494,14 +455,14 @@ def sales_order_create(
     """
     require(actor, "sales.change")
     errors = Errors()
-    external_ref = _text(errors, "external_ref", external_ref, 100)
-    notes = _text(errors, "notes", notes, 5000, multiline=True)
+    external_ref = errors.collect(text_in, external_ref, "external_ref", 100, default="")
+    notes = errors.collect(text_in, notes, "notes", 5000, multiline=True, default="")
     currency = (currency or actor.company.base_currency).upper() if isinstance(currency, str) else ""
     if currency not in Currency.values:
         errors.add("currency", _("Choose a currency."))
     if channel not in Channel.values:
         errors.add("channel", _("Choose a channel."))
-    promised = _date(errors, "promised_date", promised_date)
+    promised = errors.collect(date_in, promised_date, "promised_date")
     address = _ship_to(errors, ship_to, actor.company)
     warehouse = _warehouse(actor, errors, warehouse_id, warehouse_code)
     parsed = _lines_parse(actor, errors, lines)
@@ -593,7 +554,7 @@ def sales_order_cancel(*, actor: Actor, order_id, reason: str = "") -> SalesOrde
     """Cancel an order that has shipped nothing: its reservations go back to stock."""
     require(actor, "sales.change")
     errors = Errors()
-    reason = _text(errors, "reason", reason, 200)
+    reason = errors.collect(text_in, reason, "reason", 200, default="")
     errors.raise_if_any()
     order = _order_locked(actor, order_id)
     transition = transition_find(actor=actor, obj=order, workflow=ORDER_WORKFLOW, action="cancel")
@@ -668,10 +629,10 @@ def sales_order_update(
     before = {"notes": order.notes, "promised_date": order.promised_date}
     fields = []
     if notes is not None:
-        order.notes = _text(errors, "notes", notes, 5000, multiline=True)
+        order.notes = errors.collect(text_in, notes, "notes", 5000, multiline=True, default="")
         fields.append("notes")
     if promised_date is not None:
-        order.promised_date = _date(errors, "promised_date", promised_date)
+        order.promised_date = errors.collect(date_in, promised_date, "promised_date")
         fields.append("promised_date")
     if ship_to is not None:
         for key, value in _ship_to(errors, ship_to, actor.company).items():
@@ -684,7 +645,7 @@ def sales_order_update(
         if len(parsed) == len(lines):
             seen = set()
             for index, (row, data) in enumerate(zip(lines, parsed, strict=True)):
-                line_id = _valid_id(row.get("id")) if row.get("id") not in (None, "") else None
+                line_id = valid_id(row.get("id")) if row.get("id") not in (None, "") else None
                 if row.get("id") not in (None, "") and line_id not in current:
                     errors.add(f"lines.{index}.id", _("No such line on this order."))
                     continue
