@@ -51,7 +51,14 @@ def test_every_permission_is_pinned_here():
         (("sales",), {"catalog.view", "sales.view"}),
         (
             ("accounting", "warehouse"),
-            {"parties.view", "catalog.view", "inventory.view", "inventory.change", "fulfilment.view", "fulfilment.change"},
+            {
+                "parties.view",
+                "catalog.view",
+                "inventory.view",
+                "inventory.change",
+                "fulfilment.view",
+                "fulfilment.change",
+            },
         ),
     ],
 )
