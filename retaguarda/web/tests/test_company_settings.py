@@ -105,8 +105,8 @@ def test_the_form_shows_the_company_and_its_timeline(company, admin_client, djan
     ]
     assert "state" not in form.fields
     assert 'value="Tienda Brisa SL"' in html
-    timeline = re.findall(r"<li><strong>([\w.]+)</strong>", html)
-    assert timeline == ["company.update", "company.create"]
+    timeline = re.findall(r'<li><strong title="([\w.]+)">([^<]+)</strong>', html)
+    assert timeline == [("company.update", "Edited"), ("company.create", "Created")]
     assert "legal_name: " in html and "→ Tienda Brisa SL" in html
 
 
@@ -115,7 +115,7 @@ def test_the_timeline_query_count_does_not_grow(company, admin_client, django_as
         admin_client.post(URL, {**FORM_ES, "trade_name": f"Brisa {n}"})
     with django_assert_num_queries(5):
         response = admin_client.get(URL)
-    assert len(re.findall(r"<li><strong>company\.update</strong>", response.content.decode())) == 5
+    assert len(re.findall(r'<li><strong title="company\.update">', response.content.decode())) == 5
 
 
 def test_a_brazilian_company_chooses_its_state(company_br):
