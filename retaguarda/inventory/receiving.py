@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from retaguarda.catalog.models import Product
 from retaguarda.common.errors import ValidationFailed
-from retaguarda.common.fields import QuantityField
 from retaguarda.core.permissions import Actor, require
 from retaguarda.core.services import audit_record, event_emit
 
@@ -22,6 +21,8 @@ from .models import Location, StockBalance, StockCost, StockLevel, StockMove
 from .services import (
     _arrival_notify,
     _availability_crossed,
+    _bin_case,
+    _case,
     _overstock_crossed,
     _quantity,
     _stock_location,
@@ -37,10 +38,6 @@ class ReceiptLine:
     quantity: object
     unit_cost: object
     location_id: int | None = None
-
-
-def _q(value: Decimal) -> Value:
-    return Value(value, output_field=QuantityField())
 
 
 def _ensure(model, company, keys: list[dict]) -> None:
@@ -138,17 +135,11 @@ def stock_receive_lines(
             )
         )
     StockLevel.objects.filter(pk__in=[levels[pid]["pk"] for pid in added]).update(
-        on_hand=F("on_hand")
-        + Case(*[When(pk=levels[pid]["pk"], then=_q(q)) for pid, q in added.items()], output_field=QuantityField())
+        on_hand=F("on_hand") + _case((levels[pid]["pk"], q) for pid, q in added.items())
     )
     _ensure(StockBalance, company, [{"product_id": p, "location_id": loc} for p, loc in per_bin])
     StockBalance.objects.filter(Q(location_id__in={loc for _p, loc in per_bin}) & Q(product_id__in=set(added))).update(
-        on_hand=F("on_hand")
-        + Case(
-            *[When(product_id=p, location_id=loc, then=_q(q)) for (p, loc), q in per_bin.items()],
-            default=_q(Decimal(0)),
-            output_field=QuantityField(),
-        )
+        on_hand=F("on_hand") + _bin_case(per_bin)
     )
     changed = [cost for pid, cost in costs.items() if cost.average_cost != averages_before[pid]]
     if changed:

@@ -664,6 +664,15 @@ def _case(pairs) -> Case:
     return Case(*[When(pk=pk, then=_q(q)) for pk, q in pairs], default=_q(Decimal(0)), output_field=QuantityField())
 
 
+def _bin_case(per_bin: dict[tuple[int, int], Decimal]) -> Case:
+    """The same over location balances, keyed by (product id, location id)."""
+    return Case(
+        *[When(product_id=p, location_id=loc, then=_q(q)) for (p, loc), q in per_bin.items()],
+        default=_q(Decimal(0)),
+        output_field=QuantityField(),
+    )
+
+
 def _levels_locked(warehouse: Warehouse, product_ids) -> dict[int, dict]:
     """The warehouse's level rows of these products, locked in primary-key order (PostgreSQL;
     SQLite holds the database write lock for the whole transaction)."""
@@ -916,12 +925,9 @@ def stock_ship_lines(
         key = (line.product_id, line.location_id)
         per_bin[key] = per_bin.get(key, Decimal(0)) + line.quantity
     guard = reduce(or_, (Q(product_id=p, location_id=loc, on_hand__gte=_q(q)) for (p, loc), q in per_bin.items()))
-    bin_delta = Case(
-        *[When(product_id=p, location_id=loc, then=_q(q)) for (p, loc), q in per_bin.items()],
-        default=_q(Decimal(0)),
-        output_field=QuantityField(),
+    updated = StockBalance.objects.filter(guard, location__warehouse=warehouse).update(
+        on_hand=F("on_hand") - _bin_case(per_bin)
     )
-    updated = StockBalance.objects.filter(guard, location__warehouse=warehouse).update(on_hand=F("on_hand") - bin_delta)
     if updated != len(per_bin):
         raise Conflict(
             _("A location holds less than is being shipped from it; count it and pick again."),
