@@ -34,7 +34,7 @@ from retaguarda.inventory.services import (
 )
 from retaguarda.parties.choices import PartyKind
 from retaguarda.parties.models import Party
-from retaguarda.parties.services import party_create
+from retaguarda.parties.services import FieldErrors, party_create
 
 from .calculations import ZERO, fulfilment_status, is_backordered, line_amount
 from .choices import Channel, FulfilmentStatus, OrderStatus
@@ -63,14 +63,9 @@ SHIP_TO_LENGTHS = {
 CUSTOMER_BLOCK_RULES: list = [lambda actor, party: party.blocked_reason]
 
 
-class Errors:
-    """Field errors collected over the whole payload, so one refusal names every bad field."""
-
-    def __init__(self):
-        self.fields: dict[str, list[str]] = {}
-
-    def add(self, field: str, message) -> None:
-        self.fields.setdefault(field, []).append(str(message))
+class Errors(FieldErrors):
+    """Field errors collected over the whole payload, so one refusal names every bad field;
+    the shared parsers' refusals are collected too."""
 
     def collect(self, parse: Callable, *args, default=None, **kwargs):
         """What `parse` returns, or `default` with its refusal added here, so parsing goes on."""
@@ -81,10 +76,6 @@ class Errors:
                 for message in messages:
                     self.add(field, message)
             return default
-
-    def raise_if_any(self) -> None:
-        if self.fields:
-            raise ValidationFailed(_("Some fields are not valid."), fields=self.fields)
 
 
 # --- input -------------------------------------------------------------------------------------
@@ -766,7 +757,8 @@ def backorders_allocate(*, actor: Actor, warehouse: Warehouse, product_ids: list
     served = 0
     for order_id in order_ids:
         order = _order_locked(actor, order_id)
-        lines = [line for line in _lines_of(order) if line.product_id in product_ids]
+        all_lines = _lines_of(order)
+        lines = [line for line in all_lines if line.product_id in product_ids]
         before = {line.pk: line.quantity_allocated for line in lines}
         _reserve(actor, order, lines, partial=True)
         gained = {
@@ -777,7 +769,6 @@ def backorders_allocate(*, actor: Actor, warehouse: Warehouse, product_ids: list
         if not gained:
             continue
         served += 1
-        all_lines = _lines_of(order)
         changed = _derive(order, all_lines)
         if changed:
             order.save(update_fields=changed)
