@@ -26,6 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import drop_database, prepare_database  # noqa: E402
 
 TARGET_SECONDS = 60.0
 
@@ -41,29 +44,6 @@ def parse_args():
     parser.add_argument("--workdir", help="Where to write the files (default: a temporary directory)")
     parser.add_argument("--keep", action="store_true", help="Keep the database and the files")
     return parser.parse_args()
-
-
-def prepare_database(args, workdir: Path) -> str:
-    if args.database == "sqlite":
-        return f"sqlite:///{workdir / 'bench.sqlite3'}"
-    import psycopg
-
-    server = args.pg_url.rstrip("/")
-    with psycopg.connect(server + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{args.db_name}"')
-        conn.execute(f'CREATE DATABASE "{args.db_name}"')
-    return f"{server}/{args.db_name}"
-
-
-def drop_database(args) -> None:
-    if args.database != "postgres" or args.keep:
-        return
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(args.pg_url.rstrip("/") + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{args.db_name}"')
 
 
 # --- files -----------------------------------------------------------------------------------
@@ -164,10 +144,11 @@ def fresh_company(n: int):
     from retaguarda.core.permissions import system_actor
     from retaguarda.core.selectors import actor_for
     from retaguarda.core.services import company_create, user_create
+    from retaguarda.core.testing import company_tax_id_example
 
     company = company_create(
         legal_name=f"Bench {n} SL",
-        tax_id=f"B{n:08d}",
+        tax_id=company_tax_id_example("ES", n),
         country="ES",
         base_currency="EUR",
         default_language="es",
@@ -193,7 +174,7 @@ def main() -> int:
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="rtg-import-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    os.environ["DATABASE_URL"] = prepare_database(args, workdir)
+    os.environ["DATABASE_URL"] = prepare_database(args.database, workdir, pg_url=args.pg_url, db_name=args.db_name)
     os.environ.setdefault("RETAGUARDA_MODE", "development")
     os.environ["RETAGUARDA_DEBUG"] = "0"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retaguarda.settings")
@@ -295,7 +276,8 @@ def main() -> int:
                             "written",
                             count == rows,
                         )
-    drop_database(args)
+    if not args.keep:
+        drop_database(args.database, pg_url=args.pg_url, db_name=args.db_name)
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
