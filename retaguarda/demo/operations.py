@@ -311,18 +311,9 @@ def backdate(company, ops: Operations) -> None:
             received_at=_moment(day, 9) if customer_return.received_at else None,
         )
         StockMove.objects.filter(company=company, reference=customer_return.number).update(created_at=_moment(day, 9))
+    closed = set(SalesOrder.objects.filter(company=company, status="closed").values_list("pk", flat=True))
     for order, day in ops.orders:
-        if order.closed_at or SalesOrder.objects.filter(pk=order.pk, status="closed").exists():
+        if order.pk in closed:
             SalesOrder.objects.filter(pk=order.pk).update(
                 closed_at=_moment(min(day + datetime.timedelta(days=8), today), 9)
             )
-
-
-def scarce_summary(ops: Operations) -> dict[str, int]:
-    return {
-        "low": sum(1 for v in ops.scarce.values() if v == "low"),
-        "out": sum(1 for v in ops.scarce.values() if v == "out"),
-    }
-
-
-ZERO = Decimal(0)
