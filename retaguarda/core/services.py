@@ -89,7 +89,8 @@ def sequence_next(*, company, series: str, year: int | None = None) -> int:
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("sequence_next must be called inside a transaction")
-    year = year or timezone.localdate().year
+    if year is None:  # 0 names a series that never restarts (Brazil's NF-e numbers)
+        year = timezone.localdate().year
     filters = {"company": company, "series": series, "year": year}
     updated = Sequence.objects.filter(**filters).update(last_number=F("last_number") + 1)
     if not updated:

@@ -61,6 +61,10 @@ class Party(models.Model):
     credit_limit = MoneyField(_("credit limit"), default=0)
     # Why new orders are refused for this customer (credit, collections); blank when not blocked.
     blocked_reason = models.CharField(_("blocked for new orders"), max_length=200, blank=True, db_default="")
+    # How invoices tax this party (billing.taxes' fiscal positions: "domestic",
+    # "recargo_equivalencia", "intra_eu_b2b", "contribuinte_same_state" …); blank means the
+    # company's default for the party's country and kind.
+    fiscal_position = models.CharField(_("fiscal position"), max_length=32, blank=True, db_default="")
     notes = models.TextField(_("notes"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
