@@ -6,3 +6,12 @@ class BillingConfig(AppConfig):
     name = "retaguarda.billing"
     label = "billing"
     verbose_name = _("Billing")
+
+    def ready(self):
+        from retaguarda.core.services import COMPANY_CREATED_HOOKS
+
+        from .services import taxes_install
+
+        # After the ledger's chart (its app comes first in INSTALLED_APPS): taxes post to it.
+        if taxes_install not in COMPANY_CREATED_HOOKS:
+            COMPANY_CREATED_HOOKS.append(taxes_install)

@@ -40,6 +40,20 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
     "sales.change": (Area.SALES, frozenset({R.ADMINISTRATOR, R.MANAGER, R.SALES})),
     "fulfilment.view": (Area.WAREHOUSE, frozenset({R.ADMINISTRATOR, R.MANAGER, R.WAREHOUSE, R.SALES, R.SUPPORT})),
     "fulfilment.change": (Area.WAREHOUSE, frozenset({R.ADMINISTRATOR, R.MANAGER, R.WAREHOUSE})),
+    "billing.view": (Area.ACCOUNTING, frozenset({R.ADMINISTRATOR, R.MANAGER, R.FINANCE, R.SALES})),
+    # Drafting invoices and credit notes, and issuing them (numbers, postings, fiscal records).
+    "billing.change": (Area.ACCOUNTING, frozenset({R.ADMINISTRATOR, R.FINANCE})),
+    # Payments, bank statements and their matching, aging.
+    "collections.view": (Area.ACCOUNTING, frozenset({R.ADMINISTRATOR, R.MANAGER, R.FINANCE})),
+    "collections.change": (Area.ACCOUNTING, frozenset({R.ADMINISTRATOR, R.FINANCE})),
+    # Dunning: legal sees the letters of the customers handed over to it.
+    "dunning.view": (Area.ACCOUNTING, frozenset({R.ADMINISTRATOR, R.MANAGER, R.FINANCE, R.LEGAL})),
+    # Running dunning (letters, fees, blocks), promises to pay, write-offs, the procedure.
+    "dunning.run": (Area.ACCOUNTING, frozenset({R.ADMINISTRATOR, R.FINANCE})),
+    # The books: reading them, posting manual entries and rates, closing periods and years.
+    "ledger.view": (Area.ACCOUNTING, frozenset({R.ADMINISTRATOR, R.MANAGER, R.FINANCE})),
+    "ledger.post": (Area.ACCOUNTING, frozenset({R.ADMINISTRATOR, R.FINANCE})),
+    "ledger.close": (Area.ACCOUNTING, frozenset({R.ADMINISTRATOR, R.FINANCE})),
     # Every member of staff sees the deviations of the areas their role works in.
     "core.deviations.view": (Area.ADMINISTRATION, ALL_STAFF),
     "core.audit.view": (Area.ADMINISTRATION, frozenset({R.ADMINISTRATOR, R.MANAGER})),
@@ -53,7 +67,7 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
 # Which areas a partner's areas unlock: an accountant partner ("accounting") sees customers
 # and suppliers; a logistics partner ("warehouse") sees the catalog and the stock.
 PARTNER_AREA_GRANTS: dict[str, frozenset[str]] = {
-    Area.ACCOUNTING: frozenset({"parties.view"}),
+    Area.ACCOUNTING: frozenset({"parties.view", "billing.view", "collections.view", "ledger.view", "ledger.post"}),
     Area.WAREHOUSE: frozenset(
         {"catalog.view", "inventory.view", "inventory.change", "fulfilment.view", "fulfilment.change"}
     ),

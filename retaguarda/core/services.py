@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
@@ -308,6 +309,11 @@ def _company_tax_id_conflict() -> Conflict:
     )
 
 
+# Called with each new company inside company_create's transaction, right after its row is
+# written: apps above core (the ledger installs its chart) register here, as core imports none.
+COMPANY_CREATED_HOOKS: list[Callable[[Company], None]] = []
+
+
 @transaction.atomic
 def company_create(
     *,
@@ -369,6 +375,8 @@ def company_create(
             )
     except IntegrityError:  # created by a concurrent writer since the check above
         raise _company_tax_id_conflict()
+    for hook in COMPANY_CREATED_HOOKS:
+        hook(company)
     audit_record(
         actor=actor,
         company=company,

@@ -64,6 +64,9 @@ class DocumentLine:
     barcode: str = ""  # GTIN/EAN or ""
     ncm: str = ""  # Brazil: 8 digits
     cfop: str = ""  # Brazil: 4 digits, per operation
+    # Brazil: the goods' origin for ICMS (0 national, 1 imported directly, 2 imported bought in
+    # Brazil, ... as the NF-e manual lists); "" reads as 0.
+    origin: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,10 @@ class InvoiceDocument:
     corrected_issue_date: date | None = None
     correction_reason: str = ""
     order_reference: str = ""  # the customer's order (shop reference)
+    # When and to which country the goods went: EN 16931 requires both on an intra-EU supply
+    # (VAT category K, rules BR-IC-11/12). UBL falls back to the issue date and the buyer's country.
+    delivery_date: date | None = None
+    delivery_country: str = ""  # ISO 3166-1 alpha-2
     # Brazil (NF-e): operation nature text, the company's regime (1 Simples Nacional, 3 normal),
     # environment (1 production, 2 homologation), and the company's own IBGE code and UF.
     operation_nature: str = ""

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from retaguarda.common.errors import Conflict, NotFound, ValidationFailed
-from retaguarda.common.fields import QuantityField
+from retaguarda.common.fields import QuantityField, round_money
 from retaguarda.common.inputs import decimal_in, invalid, text_in, valid_id
 from retaguarda.core.choices import Role
 from retaguarda.core.deviations import deviation_raise
@@ -28,6 +28,8 @@ from retaguarda.core.services import audit_record, event_emit, sequence_next
 from retaguarda.core.workflow import transition_apply, transition_find
 from retaguarda.inventory.models import Location, StockBalance, Warehouse
 from retaguarda.inventory.services import ShipmentRequest, stock_return_receive, stock_ship_lines
+from retaguarda.ledger.choices import AccountRole, JournalKind
+from retaguarda.ledger.services import LineSpec, accounts_by_role, entry_post
 from retaguarda.sales.choices import OrderStatus
 from retaguarda.sales.models import SalesOrder, SalesOrderLine
 from retaguarda.sales.selectors import order_lines_to_pick
@@ -686,7 +688,7 @@ def shipment_ship(*, actor: Actor, shipment_id, carrier, tracking_number="") -> 
         raise _not_confirmed(shipment.order)
     lines = list(ShipmentLine.objects.select_related("product").filter(shipment=shipment).order_by("pk"))
     stock_actor = _stock_actor(actor)
-    stock_ship_lines(
+    moves = stock_ship_lines(
         actor=stock_actor,
         warehouse=shipment.warehouse,
         reference_type=ORDER_REFERENCE_TYPE,
@@ -703,6 +705,7 @@ def shipment_ship(*, actor: Actor, shipment_id, carrier, tracking_number="") -> 
             for line in lines
         ],
     )
+    _cost_of_goods_post(actor, shipment, moves)
     quantities: dict[int, Decimal] = {}
     for line in lines:
         quantities[line.order_line_id] = quantities.get(line.order_line_id, ZERO) + line.quantity
@@ -735,6 +738,29 @@ def shipment_ship(*, actor: Actor, shipment_id, carrier, tracking_number="") -> 
         },
     )
     return shipment
+
+
+def _cost_of_goods_post(actor: Actor, shipment: Shipment, moves) -> None:
+    """The books follow the goods: cost of goods sold debited and inventory credited at the
+    average cost the moves left at, rounded to the cent once for the shipment."""
+    cost = round_money(sum((move.quantity * move.unit_cost for move in moves), ZERO))
+    if cost <= 0:
+        return
+    roles = accounts_by_role(actor.company.pk)
+    entry_post(
+        actor=actor,
+        company=actor.company,
+        journal_kind=JournalKind.STOCK,
+        date=timezone.localdate(),
+        lines=[
+            LineSpec(account_id=roles[AccountRole.COST_OF_GOODS].pk, debit=cost, reference=shipment.number),
+            LineSpec(account_id=roles[AccountRole.INVENTORY].pk, credit=cost, reference=shipment.number),
+        ],
+        reference=shipment.number,
+        description=shipment.order.number,
+        source_type="fulfilment.shipment",
+        source_id=str(shipment.pk),
+    )
 
 
 # --- returns --------------------------------------------------------------------------------------

@@ -36,8 +36,8 @@ from retaguarda.parties.choices import PartyKind
 from retaguarda.parties.models import Party
 from retaguarda.parties.services import FieldErrors, party_create
 
-from .calculations import ZERO, fulfilment_status, is_backordered, line_amount
-from .choices import Channel, FulfilmentStatus, OrderStatus
+from .calculations import ZERO, billing_status, fulfilment_status, is_backordered, line_amount
+from .choices import BillingStatus, Channel, FulfilmentStatus, OrderStatus
 from .models import UNIT_PRICE_SCALE, SalesOrder, SalesOrderLine
 from .workflows import ORDER_WORKFLOW
 
@@ -839,6 +839,62 @@ def sales_order_shipped(*, actor: Actor, order_id, quantities: Mapping[int, Deci
         },
     )
     order.prefetched_lines = lines
+    return order
+
+
+@transaction.atomic
+def sales_order_invoiced(*, actor: Actor, order_id, quantities: Mapping[int, Decimal]) -> SalesOrder:
+    """Record invoiced quantities per line id: positive for an invoice, negative for a credit
+    note. Billing calls this in the transaction that drafts or cancels its document, so a
+    quantity is never invoiced twice: a line can hold at most what was ordered, never below zero.
+    A fixed number of queries whatever the number of lines."""
+    require(actor, "billing.change")
+    order = _order_locked(actor, order_id)
+    lines = _lines_of(order)
+    by_id = {line.pk: line for line in lines}
+    touched = []
+    for line_id, quantity in quantities.items():
+        line = by_id.get(int(line_id))
+        if line is None or not quantity:
+            raise Conflict(_("Only this order's lines can be invoiced."), code="not_invoiceable")
+        invoiced = line.quantity_invoiced + quantity
+        if invoiced < 0 or invoiced > line.quantity:
+            raise Conflict(
+                _("Line %(position)s would be invoiced %(invoiced)s of %(ordered)s ordered.")
+                % {"position": line.position, "invoiced": invoiced, "ordered": line.quantity},
+                code="not_invoiceable",
+            )
+        line.quantity_invoiced = invoiced
+        touched.append(line)
+    SalesOrderLine.objects.bulk_update(touched, ["quantity_invoiced"])
+    status = billing_status(line.quantities for line in lines)
+    if order.billing_status != status:
+        order.billing_status = status
+        order.save(update_fields=["billing_status"])
+    order.prefetched_lines = lines
+    return order
+
+
+def sales_order_complete(*, actor: Actor, order_id) -> SalesOrder | None:
+    """Close a confirmed order once everything ordered has shipped and been invoiced (billing
+    calls it when the order's invoices are paid). Returns the order when it closed."""
+    order = SalesOrder.objects.filter(company=actor.company, pk=order_id, status=OrderStatus.CONFIRMED).first()
+    if order is None:
+        return None
+    lines = _lines_of(order)
+    if fulfilment_status(line.quantities for line in lines) != FulfilmentStatus.SHIPPED:
+        return None
+    if billing_status(line.quantities for line in lines) != BillingStatus.INVOICED:
+        return None
+    transition_apply(
+        actor=actor,
+        obj=order,
+        workflow=ORDER_WORKFLOW,
+        action="close",
+        transition=ORDER_WORKFLOW.find(order.status, "close"),
+        event="order.closed",
+        payload=order_payload(order, lines),
+    )
     return order
 
 
