@@ -311,6 +311,10 @@ def invoice_create_for_order(*, actor: Actor, order_id, basis: str | None = None
     """A draft customer invoice for what the order has not been invoiced for yet: its shipped
     quantities (net of returns) or, by company policy or `basis`, its ordered ones. The
     quantities are recorded on the order's lines at once, so nothing is invoiced twice."""
+    return _create_for_order(actor=actor, order_id=order_id, basis=basis, issue_date=issue_date)
+
+
+def _create_for_order(*, actor: Actor, order_id, basis: str | None, issue_date) -> Invoice:
     require(actor, "billing.change")
     company = actor.company
     basis = basis or (company.fiscal_settings or {}).get("invoicing_basis") or InvoicingBasis.SHIPPED
@@ -586,7 +590,7 @@ def invoice_payload(invoice: Invoice) -> dict:
 @transaction.atomic
 def invoice_issue_for_order(*, actor: Actor, order_id, basis: str | None = None, issue_date=None) -> Invoice:
     """Draft and issue the order's invoice in one step (the storefront's and OTC's path)."""
-    invoice = invoice_create_for_order(actor=actor, order_id=order_id, basis=basis, issue_date=issue_date)
+    invoice = _create_for_order(actor=actor, order_id=order_id, basis=basis, issue_date=issue_date)
     return _post(actor, invoice, lines=invoice.prefetched_lines)
 
 

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -93,16 +92,31 @@ def sequence_next(*, company, series: str, year: int | None = None) -> int:
     if year is None:  # 0 names a series that never restarts (Brazil's NF-e numbers)
         year = timezone.localdate().year
     filters = {"company": company, "series": series, "year": year}
-    updated = Sequence.objects.filter(**filters).update(last_number=F("last_number") + 1)
-    if not updated:
-        try:
-            with transaction.atomic():
-                Sequence.objects.create(**filters, last_number=1)
-            return 1
-        except IntegrityError:
-            # Another writer created the row first; now it exists, so increment it.
-            Sequence.objects.filter(**filters).update(last_number=F("last_number") + 1)
-    return Sequence.objects.filter(**filters).values_list("last_number", flat=True).get()
+    number = _sequence_increment(company, series, year)
+    if number is not None:
+        return number
+    try:
+        with transaction.atomic():
+            Sequence.objects.create(**filters, last_number=1)
+        return 1
+    except IntegrityError:
+        # Another writer created the row first; now it exists, so increment it.
+        return _sequence_increment(company, series, year)
+
+
+def _sequence_increment(company, series: str, year: int) -> int | None:
+    """Increment the counter and read it in one statement (UPDATE … RETURNING, which both
+    PostgreSQL and SQLite 3.35+ have); None when the counter row does not exist yet."""
+    table = Sequence._meta.db_table
+    connection = transaction.get_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {connection.ops.quote_name(table)} SET last_number = last_number + 1"  # noqa: S608
+            " WHERE company_id = %s AND series = %s AND year = %s RETURNING last_number",
+            [company.pk if hasattr(company, "pk") else company, series, year],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
 
 
 def event_emit(*, company, name: str, obj=None, payload: dict | None = None) -> OutboxEvent:

@@ -763,6 +763,31 @@ def _cost_of_goods_post(actor: Actor, shipment: Shipment, moves) -> None:
     )
 
 
+def _returned_goods_post(actor: Actor, customer_return, values: dict) -> None:
+    """Goods back from a customer take their cost out of cost of goods sold: into inventory when
+    restocked, into inventory losses when scrapped."""
+    restocked, scrapped = round_money(values[Disposition.RESTOCK]), round_money(values[Disposition.SCRAP])
+    if restocked + scrapped <= 0:
+        return
+    roles = accounts_by_role(actor.company.pk)
+    lines = [LineSpec(account_id=roles[AccountRole.COST_OF_GOODS].pk, credit=restocked + scrapped)]
+    if restocked:
+        lines.append(LineSpec(account_id=roles[AccountRole.INVENTORY].pk, debit=restocked))
+    if scrapped:
+        lines.append(LineSpec(account_id=roles[AccountRole.INVENTORY_LOSS].pk, debit=scrapped))
+    entry_post(
+        actor=actor,
+        company=actor.company,
+        journal_kind=JournalKind.STOCK,
+        date=timezone.localdate(),
+        lines=lines,
+        reference=customer_return.number,
+        description=customer_return.order.number,
+        source_type="fulfilment.return",
+        source_id=str(customer_return.pk),
+    )
+
+
 # --- returns --------------------------------------------------------------------------------------
 
 
@@ -918,9 +943,10 @@ def return_receive(*, actor: Actor, return_id, dispositions: Mapping, location_i
             raise invalid("location_id", _("Choose a location of this warehouse."))
     stock_actor = _stock_actor(actor)
     quantities: dict[int, Decimal] = {}
+    values = {Disposition.RESTOCK: ZERO, Disposition.SCRAP: ZERO}
     for line in lines:
         line.disposition = given[line.order_line_id]
-        stock_return_receive(
+        move = stock_return_receive(
             actor=stock_actor,
             product_id=line.product_id,
             warehouse_id=customer_return.order.warehouse_id,
@@ -929,7 +955,9 @@ def return_receive(*, actor: Actor, return_id, dispositions: Mapping, location_i
             reference=customer_return.number,
             location_id=location.pk if location else None,
         )
+        values[line.disposition] += move.quantity * move.unit_cost
         quantities[line.order_line_id] = line.quantity
+    _returned_goods_post(actor, customer_return, values)
     ReturnLine.objects.bulk_update(lines, ["disposition"])
     sales_order_returned(
         actor=stock_actor,

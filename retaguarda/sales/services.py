@@ -842,7 +842,7 @@ def sales_order_shipped(*, actor: Actor, order_id, quantities: Mapping[int, Deci
     return order
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def sales_order_invoiced(*, actor: Actor, order_id, quantities: Mapping[int, Decimal]) -> SalesOrder:
     """Record invoiced quantities per line id: positive for an invoice, negative for a credit
     note. Billing calls this in the transaction that drafts or cancels its document, so a
