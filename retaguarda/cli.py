@@ -11,6 +11,7 @@
     retaguarda company create|list …
     retaguarda check               configuration sanity (refuses unsafe production settings)
     retaguarda prune               daily housekeeping (expired idempotency records, old failed log-ins)
+    retaguarda dunning_run         dunning letters, late charges, blocks (--preview, --as-of, --schedule)
     retaguarda import|export …     products and parties as CSV or XLSX
 
 Any other Django management command is passed through.

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "retaguarda.billing",
     "retaguarda.collections",
     "retaguarda.einvoicing",
+    "retaguarda.dunning",
     "retaguarda.web",
     "retaguarda.api",
     "retaguarda.demo",

@@ -20,6 +20,11 @@ EXPECTED = {
     "sales.change": {"administrator", "manager", "sales"},
     "fulfilment.view": {"administrator", "manager", "warehouse", "sales", "support"},
     "fulfilment.change": {"administrator", "manager", "warehouse"},
+    "ledger.view": {"administrator", "manager", "finance"},
+    "ledger.post": {"administrator", "finance"},
+    "ledger.close": {"administrator", "finance"},
+    "dunning.view": {"administrator", "manager", "finance", "legal"},
+    "dunning.run": {"administrator", "finance"},
     "core.deviations.view": set(STAFF_ROLES),
     "core.audit.view": {"administrator", "manager"},
     "core.users.manage": {"administrator"},
@@ -43,7 +48,7 @@ def test_every_permission_is_pinned_here():
     "areas, allowed",
     [
         ((), set()),
-        (("accounting",), {"parties.view"}),
+        (("accounting",), {"parties.view", "ledger.view", "ledger.post"}),
         (
             ("warehouse",),
             {"catalog.view", "inventory.view", "inventory.change", "fulfilment.view", "fulfilment.change"},
@@ -53,6 +58,8 @@ def test_every_permission_is_pinned_here():
             ("accounting", "warehouse"),
             {
                 "parties.view",
+                "ledger.view",
+                "ledger.post",
                 "catalog.view",
                 "inventory.view",
                 "inventory.change",

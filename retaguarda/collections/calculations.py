@@ -148,6 +148,15 @@ def semester_day_counts(due_date: date, as_of: date) -> list[tuple[tuple[int, in
     return counts
 
 
+def _semester_rate(rates, semester) -> Decimal | None:
+    """The half-year's rate; until the bookkeeper enters a newly published one, the latest
+    earlier half-year's (the rate changes twice a year at most, by the BOE's resolution)."""
+    if semester in rates:
+        return rates[semester]
+    earlier = [key for key in rates if key < semester]
+    return rates[max(earlier)] if earlier else None
+
+
 def late_charges(
     *, rule: LateChargeRule, amount: Decimal, due_date: date, as_of: date, paid: Decimal = ZERO
 ) -> LateCharges:
@@ -171,7 +180,7 @@ def late_charges(
     elif rule.semester_rates is not None:
         weighted = Decimal(0)
         for semester, count in semester_day_counts(due_date, as_of):
-            rate = rule.semester_rates.get(semester)
+            rate = _semester_rate(rule.semester_rates, semester)
             if rate is None:
                 year, half = semester
                 message = (

@@ -46,6 +46,7 @@ from retaguarda.parties.models import Party
 from retaguarda.parties.services import party_contact_add, payment_term_create
 
 from . import numbers
+from .books import books_load
 from .data import (
     COUNTRIES,
     CUSTOMER_COUNT,
@@ -241,6 +242,9 @@ def demo_load(*, country: str) -> DemoResult:
     ops = operations_load(actor=actor, spec=spec, rng=random.Random(f"retaguarda-demo-operations-{spec.country}"))
     backdate(company, ops)
     result.counts.update(ops.counts)
+    result.counts.update(
+        books_load(actor=actor, spec=spec, ops=ops, rng=random.Random(f"retaguarda-demo-books-{spec.country}"))
+    )
     result.counts["suppliers"] = Party.objects.filter(company=company, is_supplier=True).count()
     result.counts["customers"] = Party.objects.filter(company=company, is_customer=True, is_supplier=False).count()
     return result

@@ -137,10 +137,15 @@ def test_es_leap_year_still_counts_over_365():
     assert (charges.interest, charges.days) == (D("3.42"), 1)
 
 
-def test_es_half_year_without_a_published_rate_is_refused():
+def test_es_half_year_not_entered_yet_keeps_the_latest_rate_and_before_the_table_is_refused():
+    # 2026 H2 is not in the table: 2026 H1's 10.15 % applies. 10,000.00 × 10.15 % × 10 / 365 = 27.808… → 27.81
+    charges = late_charges(
+        rule=ES_LATE_CHARGES, amount=D("10000.00"), due_date=date(2026, 7, 5), as_of=date(2026, 7, 15)
+    )
+    assert charges.interest == D("27.81")
     with pytest.raises(ValidationFailed) as refused:
-        late_charges(rule=ES_LATE_CHARGES, amount=D("100.00"), due_date=date(2026, 6, 15), as_of=date(2026, 7, 2))
-    assert refused.value.message == "No late-payment interest rate is set for the second half of 2026."
+        late_charges(rule=ES_LATE_CHARGES, amount=D("100.00"), due_date=date(2019, 6, 15), as_of=date(2019, 7, 2))
+    assert refused.value.message == "No late-payment interest rate is set for the first half of 2019."
 
 
 def test_es_rates_table_holds_the_published_values():
