@@ -50,6 +50,9 @@ from .taxes import TaxRule as RuleDef
 # Hooks run inside invoice_post's transaction after the posting, for registers kept by layers
 # above billing (Brazil's NF-e queue). Each takes (actor, invoice).
 INVOICE_POSTED_HOOKS: list = []
+# Hooks run in invoice_settle's transaction when a document becomes fully paid, for layers above
+# billing (dunning lifts the block it put on the customer). Each takes (invoice).
+INVOICE_PAID_HOOKS: list = []
 QUANTITY_MAX = Decimal("1000000000")
 PRICE_MAX = Decimal("1000000000000")
 # The regime assumed until the administrator sets one on the company's fiscal settings.
@@ -814,6 +817,8 @@ def invoice_settle(*, invoice_id, amount: Decimal, paid_on: date) -> Invoice:
         invoice.save(update_fields=fields)
     if "paid_at" in fields:
         event_emit(company=invoice.company, name="invoice.paid", obj=invoice, payload=invoice_payload(invoice))
+        for hook in INVOICE_PAID_HOOKS:
+            hook(invoice)
         if invoice.order_id and invoice.kind == InvoiceKind.CUSTOMER_INVOICE:
             _order_complete_if_paid(invoice)
     return invoice

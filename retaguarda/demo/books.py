@@ -221,8 +221,10 @@ def _payments_register(actor, invoices, bank, rng: random.Random, today) -> tupl
     paid = partial = 0
     for invoice in invoices:
         invoice.refresh_from_db(fields=["residual"])
-        if invoice.pk in keep_open or invoice.residual <= 0 or invoice.issue_date > today - datetime.timedelta(days=7):
+        if invoice.pk in keep_open or invoice.residual <= 0 or invoice.issue_date > today - datetime.timedelta(days=3):
             continue
+        if invoice.due_date >= today - datetime.timedelta(days=3) and rng.random() < 0.5:
+            continue  # not due yet: some customers pay on the due date, by the bank statement
         if rng.random() > PAID_SHARE:
             continue
         day = min(invoice.issue_date + datetime.timedelta(days=rng.randint(0, 35)), today)
@@ -249,11 +251,9 @@ def _statement_import(actor, bank, invoices, today, spec) -> int:
     reconciliation screen proposes them), and a bank fee nobody matched."""
     if spec.country != "ES":
         return 0
-    open_recent = [
-        i for i in invoices if i.issue_date > today - datetime.timedelta(days=7) and i.kind == "customer_invoice"
-    ][:6]
-    for invoice in open_recent:
-        invoice.refresh_from_db(fields=["residual", "party_snapshot"])
+    for invoice in invoices:
+        invoice.refresh_from_db(fields=["residual", "payment_status"])
+    open_recent = [i for i in invoices if i.residual > 0 and i.due_date >= today - datetime.timedelta(days=3)][-6:]
     entries = []
     for n, invoice in enumerate(open_recent):
         if invoice.residual <= 0:

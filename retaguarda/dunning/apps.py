@@ -14,3 +14,11 @@ class DunningConfig(AppConfig):
 
         # The customer page shows the customer's dunning state and promises to pay.
         sections_register()
+
+        from retaguarda.billing.services import INVOICE_PAID_HOOKS
+
+        from .services import block_review_on_payment
+
+        # A paid invoice may be the last overdue one of a customer dunning blocked.
+        if block_review_on_payment not in INVOICE_PAID_HOOKS:
+            INVOICE_PAID_HOOKS.append(block_review_on_payment)

@@ -948,6 +948,15 @@ def dunning_customer_review(*, company: Company, party_id: int, as_of=None) -> b
     return _review(system_actor(company), company, as_of, parties=[party_id]) > 0
 
 
+def block_review_on_payment(invoice) -> None:
+    """Billing's INVOICE_PAID_HOOKS: review the customer's block when one of their invoices is
+    paid (one query when the customer is not blocked)."""
+    if invoice.kind != "customer_invoice":
+        return
+    if Party.objects.filter(pk=invoice.party_id).exclude(blocked_reason="").exists():
+        dunning_customer_review(company=invoice.company, party_id=invoice.party_id)
+
+
 def dunning_letters_deliver(*, run_id: int) -> dict[str, int]:
     """E-mail the run's letters that wait to be sent. Each letter is claimed before its e-mail
     goes, so two deliveries never send it twice; a failure is recorded on the letter."""

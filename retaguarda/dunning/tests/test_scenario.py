@@ -150,8 +150,8 @@ def test_paying_lifts_the_block_and_closes_the_handover(es):
     payment_build(es.company, party=es.customer, amount="1210.00", allocations=[(es.invoice, "1210.00")], date=day(62))
     es.invoice.refresh_from_db()
     assert es.invoice.residual == Decimal("0.00")
-
-    assert dunning_customer_review(company=es.company, party_id=es.customer.pk, as_of=day(62)) is True
+    # The payment itself lifted the block (billing's INVOICE_PAID_HOOKS): nothing is left to lift.
+    assert dunning_customer_review(company=es.company, party_id=es.customer.pk, as_of=day(62)) is False
 
     es.customer.refresh_from_db()
     assert es.customer.blocked_reason == ""
@@ -189,10 +189,11 @@ def test_sixty_days_of_a_brazilian_customer_at_each_level(br, mailoutbox, django
     assert br.customer.blocked_reason != ""
     payment_build(br.company, party=br.customer, amount="1000.00", allocations=[(br.invoice, "1000.00")], date=day(61))
 
+    # Paid in full: the block is lifted at once, so the next run has nothing to send or lift.
+    assert Party.objects.get(pk=br.customer.pk).blocked_reason == ""
     run = dunning_run(actor=br.actor, company=br.company, as_of=day(61), preview=False)
 
-    assert (run.letter_count, run.unblocked_count) == (0, 1)
-    assert Party.objects.get(pk=br.customer.pk).blocked_reason == ""
+    assert (run.letter_count, run.unblocked_count) == (0, 0)
 
 
 def test_a_first_run_late_goes_straight_to_the_level_reached(br):
