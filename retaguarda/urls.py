@@ -9,6 +9,11 @@ urlpatterns = [
     path("inventory/", include("retaguarda.inventory.urls")),
     path("sales/", include("retaguarda.sales.urls")),
     path("fulfilment/", include("retaguarda.fulfilment.urls")),
+    path("collections/", include("retaguarda.collections.urls")),
+    path("billing/", include("retaguarda.billing.urls")),
+    path("dunning/", include("retaguarda.dunning.urls")),
+    path("einvoicing/", include("retaguarda.einvoicing.urls")),
+    path("ledger/", include("retaguarda.ledger.urls")),
     path("", include("retaguarda.web.urls")),
 ]
 

@@ -23,10 +23,15 @@ errors.install(api)
 
 
 def mount() -> None:
+    from retaguarda.billing.api import router as billing_router
     from retaguarda.catalog.api import router as catalog_router
+    from retaguarda.collections.api import router as collections_router
     from retaguarda.core.api import router as core_router
+    from retaguarda.dunning.api import router as dunning_router
+    from retaguarda.einvoicing.api import router as einvoicing_router
     from retaguarda.fulfilment.api import router as fulfilment_router
     from retaguarda.inventory.api import router as inventory_router
+    from retaguarda.ledger.api import router as ledger_router
     from retaguarda.parties.api import router as parties_router
     from retaguarda.sales.api import router as sales_router
 
@@ -36,6 +41,11 @@ def mount() -> None:
     api.add_router("/inventory/", inventory_router)
     api.add_router("/sales/", sales_router)
     api.add_router("/fulfilment/", fulfilment_router)
+    api.add_router("/collections/", collections_router)
+    api.add_router("/billing/", billing_router)
+    api.add_router("/dunning/", dunning_router)
+    api.add_router("/einvoicing/", einvoicing_router)
+    api.add_router("/ledger/", ledger_router)
 
 
 mount()

@@ -15,3 +15,14 @@ class BillingConfig(AppConfig):
         # After the ledger's chart (its app comes first in INSTALLED_APPS): taxes post to it.
         if taxes_install not in COMPANY_CREATED_HOOKS:
             COMPANY_CREATED_HOOKS.append(taxes_install)
+
+        # The customer page shows the party's invoices; the order page its invoices and the
+        # "Invoice" button (both loaded with htmx from billing's own views).
+        from retaguarda.sales.views import ORDER_PANELS
+
+        from .sections import sections_register
+        from .views import order_panel
+
+        sections_register()
+        if order_panel not in ORDER_PANELS:
+            ORDER_PANELS.append(order_panel)

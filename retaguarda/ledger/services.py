@@ -152,6 +152,8 @@ def fiscal_year_ensure(*, company: Company, year: int) -> FiscalYear:
 def fiscal_year_open(*, actor: Actor, company: Company, year: int) -> FiscalYear:
     """Open the calendar fiscal year `year`: 12 monthly periods and their balance rows."""
     require(actor, "ledger.close")
+    if company.pk != actor.company.pk:
+        raise NotFound(_("No such company."))
     if isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 9999:
         raise ValidationFailed(_("Check the highlighted fields."), fields={"year": [_("Enter a year.")]})
     if FiscalYear.objects.filter(company=company, start_date__year=year).exists():
@@ -491,7 +493,7 @@ def entry_post(
     ValidationFailed (nothing written) when the lines do not balance exactly or a line is
     wrong; Conflict "period_closed" for a date in a closed period. Opens the date's calendar
     year when it has no fiscal year. A fixed number of queries whatever the number of lines:
-    9 once the year and the journal's counter exist (+1 when lines name parties).
+    8 once the year and the journal's counter exist (+1 when lines name parties).
     """
     if journal_kind not in JournalKind.values:
         raise ValidationFailed(_("Unknown journal."), fields={"journal_kind": [_("Unknown journal.")]})
@@ -779,7 +781,7 @@ def _over_matched() -> Conflict:
 
 
 @transaction.atomic
-def unreconcile(*, actor: Actor | None, reconciliation_ids) -> None:
+def unreconcile(*, actor: Actor, reconciliation_ids) -> None:
     """Undo matches: their amounts are open again on both lines. Scoped to the actor's company."""
     ids = [valid_id(i) for i in reconciliation_ids]
     if not ids or any(i is None for i in ids):
@@ -968,6 +970,8 @@ def fiscal_year_close(*, actor: Actor, fiscal_year_id) -> FiscalYear:
 def rate_set(*, actor: Actor, company: Company, currency: str, date, rate) -> ExchangeRate:
     """Record how many units of the base currency one unit of `currency` is worth from `date`."""
     require(actor, "ledger.post")
+    if company.pk != actor.company.pk:
+        raise NotFound(_("No such company."))
     errors: dict[str, list[str]] = {}
     if currency not in Currency.values:
         errors["currency"] = [_("Unknown currency.")]
@@ -1066,9 +1070,18 @@ def _draft_snapshot(entry: JournalEntry, checked: _Checked) -> dict:
 
 @transaction.atomic
 def entry_draft_create(
-    *, actor: Actor, company: Company, journal_id, date, reference: str = "", description: str = "", lines
+    *,
+    actor: Actor,
+    company: Company,
+    journal_id,
+    date,
+    reference: str = "",
+    description: str = "",
+    lines,
+    post: bool = False,
 ) -> JournalEntry:
-    """A manual entry kept as a draft: lines are checked one by one but need not balance yet."""
+    """A manual entry kept as a draft: lines are checked one by one but need not balance yet.
+    With `post` it is posted at once (entry_draft_post's rules; nothing is kept if refused)."""
     require(actor, "ledger.post")
     if company.pk != actor.company.pk:
         raise NotFound(_("No such company."))
@@ -1090,6 +1103,8 @@ def entry_draft_create(
     audit_record(
         actor=actor, company=company, obj=entry, action="journalentry.create", after=_draft_snapshot(entry, checked)
     )
+    if post:
+        return _draft_post(actor, entry)
     return entry
 
 
@@ -1148,7 +1163,10 @@ def entry_draft_post(*, actor: Actor, entry_id) -> JournalEntry:
     """Post a draft through the same path as entry_post: it must balance and its date's
     period must be open."""
     require(actor, "ledger.post")
-    entry = _draft_locked(actor, entry_id)
+    return _draft_post(actor, _draft_locked(actor, entry_id))
+
+
+def _draft_post(actor: Actor, entry: JournalEntry) -> JournalEntry:
     specs = [
         LineSpec(
             account_id=line.account_id,

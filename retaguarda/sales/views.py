@@ -45,6 +45,9 @@ from .selectors import order_get, order_search
 from .workflows import ORDER_WORKFLOW
 
 TIMELINE_LENGTH = 50
+# Blocks that areas above sales add to the order page (billing's invoices), each a
+# callable(request, order) -> HTML; registered from their AppConfig.ready().
+ORDER_PANELS: list = []
 CUSTOMER_RESULTS = 10
 PRODUCT_CANDIDATES = 8
 EDITABLE = (OrderStatus.DRAFT, OrderStatus.CONFIRMED)
@@ -111,6 +114,7 @@ def _detail(request, order, *, status: int = 200, error: str = "", shortages=Non
             "error": error,
             "shortages": shortages or [],
             "cancel_form": cancel_form or CancelForm(),
+            "panels": [panel(request, order) for panel in ORDER_PANELS],
         },
         status=status,
     )

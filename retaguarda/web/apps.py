@@ -9,4 +9,4 @@ class WebConfig(AppConfig):
 
     def ready(self):
         # Registers the dashboard widgets.
-        from . import widgets, widgets_fulfilment, widgets_sales  # noqa: F401
+        from . import widgets, widgets_billing, widgets_fulfilment, widgets_sales  # noqa: F401
