@@ -54,6 +54,8 @@ INVOICE_POSTED_HOOKS: list = []
 # billing (dunning lifts the block it put on the customer). Each takes (invoice).
 INVOICE_PAID_HOOKS: list = []
 QUANTITY_MAX = Decimal("1000000000")
+# Dates a fiscal document may carry: anything else is a typing slip (and far years overflow).
+DATE_MIN, DATE_MAX = date(1900, 1, 1), date(9000, 12, 31)
 PRICE_MAX = Decimal("1000000000000")
 # The regime assumed until the administrator sets one on the company's fiscal settings.
 REGIME_DEFAULT = {"BR": "simples_nacional", "ES": "general"}
@@ -336,6 +338,8 @@ def _create_for_order(*, actor: Actor, order_id, basis: str | None, issue_date) 
     if not quantities:
         raise Conflict(_("Nothing of this order is left to invoice."), code="nothing_to_invoice")
     issue_date = date_in(issue_date, "issue_date") if issue_date else timezone.localdate()
+    if not DATE_MIN <= issue_date <= DATE_MAX:
+        raise ValidationFailed(_("Check the highlighted fields."), fields={"issue_date": [_("Enter a valid date.")]})
     party = order.customer
     address = _default_address(party)
     roles = accounts_by_role(company.pk)
@@ -625,6 +629,10 @@ def credit_note_create(
     available = {line.pk: line.quantity - credited[line.pk] for line in original_lines}
     if lines is None:
         wanted = {pk: q for pk, q in available.items() if q > 0}
+    elif not lines:
+        raise ValidationFailed(
+            _("Choose what to credit."), fields={"lines": [_("Give at least one line and quantity.")]}
+        )
     else:
         wanted, errors = {}, []
         for line_id, quantity in lines:
@@ -725,9 +733,23 @@ def supplier_bill_create(
     except ValidationFailed as exc:
         errors.update(exc.fields)
         issue = None
+    else:
+        if issue is None or not DATE_MIN <= issue <= DATE_MAX:
+            errors["issue_date"] = [_("Enter the date of the bill.")]
+    try:
+        due = date_in(due_date, "due_date") if due_date else None
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+        due = None
+    else:
+        if due is not None and (issue is None or not issue <= due <= DATE_MAX):
+            errors["due_date"] = [_("The due date cannot be before the bill's date.")]
     roles = accounts_by_role(company.pk)
     specs, line_errors = [], []
-    for i, raw in enumerate(lines or []):
+    for i, raw in enumerate(lines if isinstance(lines, list | tuple) else []):
+        if not isinstance(raw, dict):
+            line_errors.append(_("Line %(n)s: enter a description, a quantity and a price.") % {"n": i + 1})
+            continue
         try:
             quantity = decimal_in(raw.get("quantity"), "quantity", places=3, maximum=QUANTITY_MAX)
             price = decimal_in(raw.get("unit_price"), "unit_price", places=4, maximum=PRICE_MAX)
@@ -755,7 +777,7 @@ def supplier_bill_create(
                 "quantity": quantity,
                 "unit_price": price,
                 "discount_percent": ZERO,
-                "tax_category": str(raw.get("tax_category") or "general"),
+                "tax_category": str(raw.get("tax_category") or "standard")[:32],
                 "account_id": roles[role].pk,
             }
         )
@@ -773,8 +795,8 @@ def supplier_bill_create(
     address = _default_address(supplier)
     bill = _new_invoice(actor, kind=InvoiceKind.SUPPLIER_BILL, party=supplier, address=address, issue_date=issue)
     bill.supplier_reference = reference
-    if due_date:
-        bill.due_date = date_in(due_date, "due_date")
+    if due is not None:
+        bill.due_date = due
     new_lines, summary = _draft_compute(actor=actor, invoice=bill, specs=specs, fiscal_position=bill.fiscal_position)
     _draft_save(bill, new_lines, summary)
     audit_record(
