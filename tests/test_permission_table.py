@@ -20,6 +20,10 @@ EXPECTED = {
     "sales.change": {"administrator", "manager", "sales"},
     "fulfilment.view": {"administrator", "manager", "warehouse", "sales", "support"},
     "fulfilment.change": {"administrator", "manager", "warehouse"},
+    "billing.view": {"administrator", "manager", "finance", "sales"},
+    "billing.change": {"administrator", "finance"},
+    "collections.view": {"administrator", "manager", "finance"},
+    "collections.change": {"administrator", "finance"},
     "ledger.view": {"administrator", "manager", "finance"},
     "ledger.post": {"administrator", "finance"},
     "ledger.close": {"administrator", "finance"},
@@ -48,7 +52,7 @@ def test_every_permission_is_pinned_here():
     "areas, allowed",
     [
         ((), set()),
-        (("accounting",), {"parties.view", "ledger.view", "ledger.post"}),
+        (("accounting",), {"parties.view", "billing.view", "collections.view", "ledger.view", "ledger.post"}),
         (
             ("warehouse",),
             {"catalog.view", "inventory.view", "inventory.change", "fulfilment.view", "fulfilment.change"},
@@ -58,6 +62,8 @@ def test_every_permission_is_pinned_here():
             ("accounting", "warehouse"),
             {
                 "parties.view",
+                "billing.view",
+                "collections.view",
                 "ledger.view",
                 "ledger.post",
                 "catalog.view",

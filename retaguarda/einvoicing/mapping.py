@@ -11,6 +11,7 @@ from retaguarda.billing.choices import InvoiceKind
 from retaguarda.billing.models import Invoice, InvoiceLine, InvoiceTax
 
 from .document import DocumentLine, InvoiceDocument, PartyInfo, TaxAmount
+from .models import NFeSubmission, SubmissionStatus
 
 ZERO = Decimal(0)
 EU_VAT_PREFIX = {"GR": "EL"}
@@ -33,8 +34,9 @@ def _seller(company) -> PartyInfo:
         street=settings.get("street", ""),
         number=settings.get("number", ""),
         district=settings.get("district", ""),
-        city=settings.get("city", ""),
-        city_code=settings.get("city_code", ""),
+        # The demo company names them "municipality" and "municipality_code".
+        city=settings.get("city", "") or settings.get("municipality", ""),
+        city_code=settings.get("city_code", "") or settings.get("municipality_code", ""),
         state=settings.get("state", "") or settings.get("province", ""),
         postal_code=settings.get("postal_code", ""),
         state_registration=settings.get("state_registration", ""),
@@ -56,6 +58,7 @@ def _buyer(invoice: Invoice) -> PartyInfo:
         complement=snap.get("complement", ""),
         district=snap.get("district", ""),
         city=snap.get("city", ""),
+        city_code=snap.get("city_code", ""),  # Brazil: the IBGE code, when the address has one
         state=snap.get("state", ""),
         postal_code=snap.get("postal_code", ""),
         email=snap.get("email", ""),
@@ -102,10 +105,11 @@ def document_for(invoice: Invoice) -> InvoiceDocument:
             )
         )
     corrected = invoice.corrected_invoice
+    credit = invoice.kind == InvoiceKind.CUSTOMER_CREDIT_NOTE
     issued_at = invoice.posted_at or timezone.now()
     settings = company.fiscal_settings or {}
     return InvoiceDocument(
-        kind="credit_note" if invoice.kind == InvoiceKind.CUSTOMER_CREDIT_NOTE else "invoice",
+        kind="credit_note" if credit else "invoice",
         number=invoice.number,
         series=invoice.series,
         sequence_number=invoice.sequence_number or 0,
@@ -143,7 +147,26 @@ def document_for(invoice: Invoice) -> InvoiceDocument:
         order_reference=invoice.order.external_ref if invoice.order_id else "",
         delivery_date=invoice.issue_date,
         delivery_country=(invoice.party_snapshot or {}).get("country", ""),
-        operation_nature="Venda de mercadoria" if company.country == "BR" else "",
+        operation_nature=_operation_nature(company.country, credit),
         crt="1" if settings.get("regime", "simples_nacional") == "simples_nacional" else "3",
         environment=str(settings.get("nfe_environment", "2")),
+        extra=_nfe_extra(company.country, credit, corrected),
     )
+
+
+def _operation_nature(country: str, credit: bool) -> str:
+    if country != "BR":
+        return ""
+    return "Devolucao de venda" if credit else "Venda de mercadoria"
+
+
+def _nfe_extra(country: str, credit: bool, corrected: Invoice | None) -> dict:
+    """A Brazilian credit note (a return) must reference the NF-e it corrects."""
+    if country != "BR" or not credit or corrected is None:
+        return {}
+    key = (
+        NFeSubmission.objects.filter(invoice=corrected, status=SubmissionStatus.AUTHORIZED)
+        .values_list("access_key", flat=True)
+        .first()
+    )
+    return {"nfe_referenced_key": key} if key else {}

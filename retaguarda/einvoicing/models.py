@@ -1,6 +1,6 @@
 """The records of electronic invoicing in Brazil: each NF-e submitted to the authority with its
-answer, each event (cancellation) registered on it, and each company's standing with the
-authority (normal or in contingency)."""
+answer, each event (cancellation) registered on it, each company's standing with the
+authority (normal or in contingency), and the company's A1 certificate that signs them."""
 
 from __future__ import annotations
 
@@ -137,3 +137,36 @@ class NFeAuthorityState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company} {self.mode}"
+
+
+class CompanyCertificate(models.Model):
+    """A company's A1 certificate (PKCS#12 file) that signs its NF-e and identifies it to SEFAZ.
+
+    One is active per company. The password is stored encrypted with a key derived from the
+    instance's SECRET_KEY (see `certificates.py` for why and what that costs). A replaced
+    certificate keeps its facts for the record, but its file and password are erased."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    is_active = models.BooleanField(_("active"), default=True)
+    pfx = models.BinaryField(_("certificate file"), blank=True, editable=False)
+    password_token = models.TextField(_("encrypted password"), blank=True, editable=False)
+    subject = models.CharField(_("subject"), max_length=255)
+    cnpj = models.CharField(_("CNPJ"), max_length=14)
+    fingerprint = models.CharField(_("SHA-256 fingerprint"), max_length=64)
+    not_before = models.DateTimeField(_("valid from"))
+    not_after = models.DateTimeField(_("valid until"))
+    uploaded_at = models.DateTimeField(_("uploaded"))
+    uploaded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    replaced_at = models.DateTimeField(_("replaced"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("A1 certificate")
+        verbose_name_plural = _("A1 certificates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company"], condition=Q(is_active=True), name="certificate_one_active_per_company"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

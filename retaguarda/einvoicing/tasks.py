@@ -1,5 +1,6 @@
 """Background jobs of electronic invoicing, run by `retaguarda worker` (django-tasks database
-backend): sending a company's queued NF-e to the authority."""
+backend): sending a company's queued NF-e to the authority, and reviewing its A1 certificate's
+expiry (queued at upload for the day the 30-day warning starts)."""
 
 from __future__ import annotations
 
@@ -37,3 +38,12 @@ def nfe_send_queue(company_id: int) -> dict:
             later = nfe_send_queue.using(run_after=following)
         later.enqueue(company_id=company_id)
     return {"configured": 1, **counts}
+
+
+@task()
+def certificate_review(company_id: int) -> dict:
+    """Raise (or clear) the company's "certificate expiring" deviation (`certificates_review`)."""
+    from .certificates import certificates_review
+
+    deviation = certificates_review(Company.objects.get(pk=company_id))
+    return {"deviation_id": deviation.pk if deviation is not None else None}

@@ -24,35 +24,49 @@ CATALOG = ["Products", "Price lists"]
 ADMINISTRATION = ["Company", "Users", "Audit log", "Webhooks", "Background jobs", "API tokens"]
 TOKENS = ["API tokens"]  # every member manages their own API tokens, partners too
 OPERATIONS = DEVIATIONS + ORDERS + FULFILMENT + STOCK
+BILLING = ["Invoices", "Taxes", "Electronic invoicing"]
+ACCOUNTING = ["Journal entries", "Chart of accounts", "Periods", "Exchange rates"]
+COLLECTIONS = ["Payments", "Bank reconciliation", "Bank accounts", "Aging"]
+DUNNING = ["Dunning"]
+MONEY = BILLING + ACCOUNTING + COLLECTIONS + DUNNING
 
 # (role, partner areas) -> the menu, written out from the product rules rather than derived
 # from the permission table, so a wrong table entry fails here.
 NAVIGATION_BY_ROLE = [
-    (Role.ADMINISTRATOR, (), OPERATIONS + PARTIES + CATALOG + ADMINISTRATION),
-    (Role.MANAGER, (), OPERATIONS + PARTIES + CATALOG + ["Audit log", "API tokens"]),
-    (Role.SALES, (), OPERATIONS + PARTIES + CATALOG + TOKENS),
-    (Role.FINANCE, (), DEVIATIONS + ORDERS + STOCK + PARTIES + CATALOG + TOKENS),
+    (Role.ADMINISTRATOR, (), OPERATIONS + MONEY + PARTIES + CATALOG + ADMINISTRATION),
+    (Role.MANAGER, (), OPERATIONS + MONEY + PARTIES + CATALOG + ["Audit log", "API tokens"]),
+    (Role.SALES, (), OPERATIONS + BILLING + PARTIES + CATALOG + TOKENS),
+    (Role.FINANCE, (), DEVIATIONS + ORDERS + STOCK + MONEY + PARTIES + CATALOG + TOKENS),
     (Role.SUPPORT, (), OPERATIONS + PARTIES + CATALOG + TOKENS),
-    (Role.LEGAL, (), DEVIATIONS + PARTIES + CATALOG + TOKENS),
+    (Role.LEGAL, (), DEVIATIONS + DUNNING + PARTIES + CATALOG + TOKENS),
     (Role.WAREHOUSE, (), OPERATIONS + CATALOG + TOKENS),
     (Role.HR, (), DEVIATIONS + TOKENS),
-    (Role.PARTNER, (Area.ACCOUNTING,), PARTIES + TOKENS),
+    (Role.PARTNER, (Area.ACCOUNTING,), BILLING + ACCOUNTING + COLLECTIONS + PARTIES + TOKENS),
     (Role.PARTNER, (Area.WAREHOUSE,), FULFILMENT + STOCK + CATALOG + TOKENS),
     (Role.PARTNER, (), TOKENS),
 ]
 
-ALL_WIDGETS = ["getting-started", "parties", "products", "recent-activity", "deviations", "fulfilment", "sales-orders"]
+ALL_WIDGETS = [
+    "getting-started",
+    "parties",
+    "products",
+    "recent-activity",
+    "deviations",
+    "billing",
+    "fulfilment",
+    "sales-orders",
+]
 STAFF_WORK = ["deviations", "fulfilment", "sales-orders"]
 WIDGETS_BY_ROLE = [
     (Role.ADMINISTRATOR, (), ALL_WIDGETS),
     (Role.MANAGER, (), ALL_WIDGETS),
-    (Role.SALES, (), ["getting-started", "parties", "products", *STAFF_WORK]),
-    (Role.FINANCE, (), ["getting-started", "parties", "products", "deviations", "sales-orders"]),
+    (Role.SALES, (), ["getting-started", "parties", "products", "deviations", "billing", "fulfilment", "sales-orders"]),
+    (Role.FINANCE, (), ["getting-started", "parties", "products", "deviations", "billing", "sales-orders"]),
     (Role.SUPPORT, (), ["getting-started", "parties", "products", *STAFF_WORK]),
     (Role.LEGAL, (), ["getting-started", "parties", "products", "deviations"]),
     (Role.WAREHOUSE, (), ["getting-started", "products", *STAFF_WORK]),
     (Role.HR, (), ["getting-started", "deviations"]),
-    (Role.PARTNER, (Area.ACCOUNTING,), ["getting-started", "parties"]),
+    (Role.PARTNER, (Area.ACCOUNTING,), ["getting-started", "parties", "billing"]),
     (Role.PARTNER, (Area.WAREHOUSE,), ["getting-started", "products", "fulfilment"]),
     (Role.PARTNER, (), ["getting-started"]),
 ]
@@ -76,6 +90,9 @@ def test_navigation_groups_links_by_area(admin_client):
         ("Operations", DEVIATIONS),
         ("Sales", ORDERS),
         ("Warehouse and logistics", FULFILMENT + STOCK),
+        ("Billing", BILLING),
+        ("Accounting", ACCOUNTING),
+        ("Payments and collections", COLLECTIONS + DUNNING),
         ("Customers and suppliers", PARTIES),
         ("Catalog", CATALOG),
         ("Administration", ADMINISTRATION),
