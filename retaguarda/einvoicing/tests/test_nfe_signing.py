@@ -99,6 +99,13 @@ def test_signature_has_exactly_the_sefaz_shape(signed):
     assert [child.tag.split("}")[1] for child in signature] == ["SignedInfo", "SignatureValue", "KeyInfo"]
 
 
+@pytest.fixture(autouse=True)
+def plain_namespace_map(monkeypatch):
+    """The standard library's C14N, our independent check, reads ElementTree's global prefix
+    map; weasyprint (the PDFs) registers an empty namespace there when imported first."""
+    monkeypatch.setattr(ElementTree, "_namespace_map", {u: p for u, p in ElementTree._namespace_map.items() if u})
+
+
 def test_digest_matches_an_independent_canonicalization(signed):
     # Python's own C14N (ElementTree) agrees with ours on the infNFe: the digest does not depend
     # on libxml2's handling of subtrees.
