@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class InvoiceKind(models.TextChoices):
@@ -37,5 +38,5 @@ class InvoicingBasis(models.TextChoices):
 
 
 class VerifactuKind(models.TextChoices):
-    ISSUE = "alta", _("Issue")
+    ISSUE = "alta", pgettext_lazy("register record", "Issue")
     CANCELLATION = "anulacion", _("Cancellation")

@@ -3,6 +3,7 @@ and entries."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AccountKind(models.TextChoices):
@@ -36,7 +37,7 @@ class AccountRole(models.TextChoices):
     TAX_PAYABLE = "tax_payable", _("Output tax payable")
     TAX_RECEIVABLE = "tax_receivable", _("Input tax recoverable")
     TAX_WITHHELD = "tax_withheld", _("Tax withheld by customers")
-    CASH = "cash", _("Cash")
+    CASH = "cash", pgettext_lazy("account role", "Cash")
     BANK = "bank", _("Bank")
     EQUITY = "equity", _("Share capital")
     RETAINED_EARNINGS = "retained_earnings", _("Retained earnings")
@@ -51,7 +52,7 @@ class JournalKind(models.TextChoices):
     SALES = "sales", _("Sales")
     PURCHASES = "purchases", _("Purchases")
     BANK = "bank", _("Bank")
-    CASH = "cash", _("Cash")
+    CASH = "cash", pgettext_lazy("account role", "Cash")
     STOCK = "stock", _("Stock")
     GENERAL = "general", _("General")
 
