@@ -39,6 +39,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/order_intake.py --database $(DATABASE) --orders 1000 --http-orders 300
 	$(BIN)/python bench/oversell.py --database $(DATABASE) --clients processes
 	$(BIN)/python bench/import_100k.py --database $(DATABASE) --products 20000 --customers 10000
+	$(BIN)/python bench/reports.py --database $(DATABASE) --lines 200000
 
 messages: $(DEV_STAMP)
 	$(BIN)/python -m retaguarda.i18n compile

@@ -13,6 +13,7 @@ urlpatterns = [
     path("billing/", include("retaguarda.billing.urls")),
     path("dunning/", include("retaguarda.dunning.urls")),
     path("einvoicing/", include("retaguarda.einvoicing.urls")),
+    path("ledger/reports/", include("retaguarda.ledger.urls_reports")),
     path("ledger/", include("retaguarda.ledger.urls")),
     path("", include("retaguarda.web.urls")),
 ]

@@ -32,6 +32,7 @@ def mount() -> None:
     from retaguarda.fulfilment.api import router as fulfilment_router
     from retaguarda.inventory.api import router as inventory_router
     from retaguarda.ledger.api import router as ledger_router
+    from retaguarda.ledger.api_reports import router as ledger_reports_router
     from retaguarda.parties.api import router as parties_router
     from retaguarda.sales.api import router as sales_router
 
@@ -45,6 +46,7 @@ def mount() -> None:
     api.add_router("/billing/", billing_router)
     api.add_router("/dunning/", dunning_router)
     api.add_router("/einvoicing/", einvoicing_router)
+    api.add_router("/ledger/reports/", ledger_reports_router)
     api.add_router("/ledger/", ledger_router)
 
 

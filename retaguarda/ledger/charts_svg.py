@@ -91,20 +91,11 @@ def income_and_expenses_chart(months: Sequence[MonthFigures]) -> SafeString:
     return _svg(chart)
 
 
-def _slices(section: StatementSection) -> list[tuple[str, Decimal]]:
-    """The section's top-level rows, largest first, the smallest summed into "other"."""
-    rows = [(f"{r.code} {r.name}".strip(), r.amount) for r in section.rows if r.depth == 0 and r.amount > 0]
-    rows.sort(key=lambda pair: -pair[1])
-    if len(rows) > MAX_SLICES:
-        rest = sum((amount for _label, amount in rows[MAX_SLICES - 1 :]), Decimal(0))
-        rows = rows[: MAX_SLICES - 1] + [(_("Other"), rest)]
-    return rows
-
-
-def _leaf_slices(section: StatementSection) -> list[tuple[str, Decimal]]:
-    """The section's accounts (not their groups), largest first, the smallest as "other"."""
-    rows = [(f"{r.code} {r.name}".strip(), r.amount) for r in section.rows if not r.is_group and r.amount > 0]
-    rows.sort(key=lambda pair: -pair[1])
+def _slices(section: StatementSection, *, accounts_only: bool = False) -> list[tuple[str, Decimal]]:
+    """The section's positive rows, largest first, the smallest summed into "other": its
+    top-level rows, or with `accounts_only` its accounts without their groups."""
+    chosen = [r for r in section.rows if (not r.is_group if accounts_only else r.depth == 0) and r.amount > 0]
+    rows = sorted(((f"{r.code} {r.name}".strip(), r.amount) for r in chosen), key=lambda pair: -pair[1])
     if len(rows) > MAX_SLICES:
         rest = sum((amount for _label, amount in rows[MAX_SLICES - 1 :]), Decimal(0))
         rows = rows[: MAX_SLICES - 1] + [(_("Other"), rest)]
@@ -116,7 +107,7 @@ def expenses_composition_chart(pl: ProfitAndLoss) -> SafeString:
     import pygal
 
     chart = pygal.Pie(**_config(title=_("Expenses by account"), inner_radius=0.45, height=300))
-    for label, amount in _leaf_slices(pl.expenses):
+    for label, amount in _slices(pl.expenses, accounts_only=True):
         chart.add(label, amount)
     return _svg(chart)
 

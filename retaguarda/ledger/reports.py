@@ -37,6 +37,7 @@ from decimal import Decimal
 
 from django.core import signing
 from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, Max, Min, Q, Subquery, Sum
+from django.db.models.functions import Abs
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -44,15 +45,12 @@ from retaguarda.common.errors import NotFound, ValidationFailed
 
 from .choices import DEBIT_NATURED, PROFIT_AND_LOSS_KINDS, AccountKind, EntryState
 from .models import Account, AccountBalance, Journal, JournalEntry, JournalLine, Period
-from .services import CLOSING_SOURCE
+from .services import CLOSING_SOURCE  # the source of year-end closing entries
 
 ZERO = Decimal("0.00")
 GENERAL_LEDGER_PAGE = 100
 JOURNAL_PAGE = 50
 EXPORT_CHUNK = 2000
-
-# Entries that close a fiscal year into equity, told apart by their source (see ledger.services).
-CLOSING_SOURCE_TYPE = CLOSING_SOURCE
 
 PREVIOUS_RESULT_LABEL = gettext_lazy("Result of previous years not closed")
 CURRENT_RESULT_LABEL = gettext_lazy("Result of the year")
@@ -223,7 +221,7 @@ def _closing_entry_ids(company, periods: Sequence[Period]) -> list[int]:
     years = sorted({str(p.fiscal_year_id) for p in periods})
     return list(
         JournalEntry.objects.filter(
-            company=company, source_type=CLOSING_SOURCE_TYPE, source_id__in=years, state=EntryState.POSTED
+            company=company, source_type=CLOSING_SOURCE, source_id__in=years, state=EntryState.POSTED
         ).values_list("pk", flat=True)
     )
 
@@ -990,10 +988,12 @@ class PartyBalance:
     latest_due: dt.date | None
 
 
-def party_balances(company, account_role: str, *, party_ids=None) -> list[PartyBalance]:
+def party_balances(company, account_role: str, *, party_ids=None, limit: int | None = None) -> list[PartyBalance]:
     """What each party still has open on the account holding `account_role` (receivable,
-    payable, customer advances), summed from the open items' residuals, largest first. One
-    query through the open-items index; none when the company has no such account."""
+    payable, customer advances), summed from the open items' residuals, largest first (by
+    amount, then name). `party_ids` narrows it to some parties (a customer's page); `limit`
+    keeps the largest, ordered and cut in the database. One query through the open-items
+    index; an empty list when the company has no such account."""
     # The account as a subquery, so the lines are read through the open-items index on
     # (company, account, party) rather than joined to every account of the role.
     account = Account.objects.filter(company=company, role=account_role).values("pk")[:1]
@@ -1012,6 +1012,8 @@ def party_balances(company, account_role: str, *, party_ids=None) -> list[PartyB
         )
         .order_by()
     )
+    if limit is not None:
+        rows = rows.annotate(size=Abs("balance")).order_by("-size", "party__legal_name", "party_id")[: max(0, limit)]
     result = [
         PartyBalance(
             row["party_id"],

@@ -97,7 +97,7 @@ def _user(actor: Actor | None):
 
 
 def _balance_rows_create(company_id: int, *, account_ids=None, period_ids=None) -> None:
-    """Zero balance rows for accounts × periods, so posting only ever updates rows."""
+    """Zero balance rows for accounts × periods (existing ones are left alone)."""
     if account_ids is None:
         account_ids = list(Account.objects.filter(company_id=company_id).values_list("pk", flat=True))
     if period_ids is None:
@@ -116,7 +116,7 @@ def _fiscal_year_create(company: Company, year: int) -> FiscalYear:
             _("A fiscal year overlapping %(year)s already exists.") % {"year": year}, code="fiscal_year_exists"
         )
     fiscal_year = FiscalYear.objects.create(company=company, name=str(year), start_date=start, end_date=end)
-    periods = Period.objects.bulk_create(
+    Period.objects.bulk_create(
         [
             Period(
                 company=company,
@@ -128,9 +128,8 @@ def _fiscal_year_create(company: Company, year: int) -> FiscalYear:
             for month in range(1, 13)
         ]
     )
-    if any(p.pk is None for p in periods):  # a backend that returns no ids from bulk inserts
-        periods = list(Period.objects.filter(fiscal_year=fiscal_year))
-    _balance_rows_create(company.pk, period_ids=[p.pk for p in periods])
+    # Balance rows are made as accounts are first posted to in a period (_balances_add), so a
+    # new company or year costs no accounts × periods rows.
     return fiscal_year
 
 
@@ -220,8 +219,8 @@ def _balances_add(company_id: int, period_id: int, totals: dict[int, tuple[Decim
         .values_list("account_id", flat=True)
     )
     if len(locked) != len(account_ids):
-        # Rows are made with accounts and periods; one missing means an account was added
-        # outside the services. Make it rather than lose the amounts.
+        # An account's first posting in the period: make its zero row (insert-or-ignore, so a
+        # concurrent first posting cannot collide), then lock the rows in key order.
         _balance_rows_create(company_id, account_ids=sorted(set(account_ids) - set(locked)), period_ids=[period_id])
         list(
             AccountBalance.objects.select_for_update()

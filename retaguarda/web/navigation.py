@@ -37,6 +37,7 @@ NAVIGATION: list[NavItem] = [
     NavItem(_("Invoices"), "billing:invoice_list", "billing.view", _("Billing")),
     NavItem(_("Taxes"), "billing:tax_list", "billing.view", _("Billing")),
     NavItem(_("Electronic invoicing"), "einvoicing:home", "billing.view", _("Billing")),
+    NavItem(_("Reports"), "ledger_reports:trial_balance", "ledger.view", _("Accounting")),
     NavItem(_("Journal entries"), "ledger:entry_list", "ledger.view", _("Accounting")),
     NavItem(_("Chart of accounts"), "ledger:account_list", "ledger.view", _("Accounting")),
     NavItem(_("Periods"), "ledger:period_list", "ledger.view", _("Accounting")),

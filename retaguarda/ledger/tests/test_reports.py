@@ -498,6 +498,8 @@ def test_party_balances_sum_the_open_items(books):
     only_a = reports.party_balances(company, AccountRole.RECEIVABLE, party_ids=[books["a"].pk])
     assert [(b.party_id, b.balance) for b in only_a] == [(books["a"].pk, D("363.00"))]
     assert reports.party_balances(company, AccountRole.CUSTOMER_ADVANCES) == []
+    largest = reports.party_balances(company, AccountRole.RECEIVABLE, limit=1)
+    assert [(b.party_name, b.balance) for b in largest] == [("Beta Retail SL", D("405.00"))]
 
 
 # --- query counts ---------------------------------------------------------------------------------------
@@ -555,3 +557,24 @@ def test_general_ledger_and_journal_query_counts_are_fixed(books, extra, django_
     assert [ln.account_code for ln in following.lines] == ["430", "430", "430", "472"]
     with django_assert_num_queries(2):  # entries, lines
         reports.journal(page_size=5, **kwargs)
+
+
+# --- charts ---------------------------------------------------------------------------------------------
+
+
+def test_charts_draw_each_month_and_each_expense_as_svg(closed_books):
+    from retaguarda.ledger import charts_svg
+
+    company = closed_books["company"]
+    months = reports.monthly_result(company=company, period_from="2026-01", period_to="2026-03")
+    bars = charts_svg.income_and_expenses_chart(months)
+    assert bars.startswith("<svg") and "<script" not in bars
+    assert all(code in bars for code in ("2026-01", "2026-02", "2026-03", "Income", "Expenses"))
+    pl = reports.profit_and_loss(company=company, period_from="2026-01", period_to="2026-03")
+    ring = charts_svg.expenses_composition_chart(pl)
+    assert "621 Arrendamientos y cánones" in ring and "6 Compras y gastos" not in ring
+    bs = reports.balance_sheet(company=company, at="2026-03")
+    stacked = charts_svg.balance_sheet_chart(bs)
+    # Groups, not their accounts: the bank is inside "5", retained earnings inside "1".
+    assert "5 Cuentas financieras" in stacked and "572 Bancos" not in stacked and "129 Resultado" not in stacked
+    assert "1 Financiación básica" in stacked and "Result of the year" in stacked

@@ -183,9 +183,9 @@ def test_a_date_without_fiscal_year_opens_its_calendar_year(company, acc):
     assert len(periods) == 12
     assert periods[1].end_date.day in (28, 29)
     assert entry.period.code == f"{YEAR + 2}-07"
-    # Every account got its balance row in every new period.
-    n_accounts = Account.objects.filter(company=company).count()
-    assert AccountBalance.objects.filter(period__fiscal_year=year).count() == n_accounts * 12
+    # Balance rows exist only where something was posted: the entry's three accounts in July.
+    rows = AccountBalance.objects.filter(period__fiscal_year=year)
+    assert sorted(rows.values_list("period__code", flat=True)) == [f"{YEAR + 2}-07"] * len(entry.lines.all())
 
 
 @pytest.mark.parametrize(
@@ -310,12 +310,30 @@ def test_entry_post_query_count_is_fixed(company, acc, n_lines, django_assert_nu
         for i in range(n_lines - 1)
     ]
     lines.append(LineSpec(acc[R.REVENUE].pk, credit=D("1.01") * (n_lines - 1)))
+    entry_post(actor=None, company=company, journal_kind=JournalKind.SALES, date=DAY, lines=lines)
     # accounts, parties, journal, period (locked), counter (UPDATE … RETURNING), entry, lines,
-    # balance rows locked, balances updated.
+    # balance rows locked, balances updated (the accounts' rows of the period exist by now).
     with django_assert_num_queries(9):
         entry = entry_post(actor=None, company=company, journal_kind=JournalKind.SALES, date=DAY, lines=lines)
     assert entry.lines.count() == n_lines
     assert entry.total == D("1.01") * (n_lines - 1)
+
+
+def test_an_accounts_first_posting_in_a_period_makes_its_balance_row(company, acc):
+    assert not AccountBalance.objects.filter(company=company).exists()
+    sale(company, acc)
+    rows = AccountBalance.objects.filter(company=company).exclude(debit=0, credit=0)
+    assert rows.count() == AccountBalance.objects.filter(company=company).count() > 0
+    with CaptureQueriesContext(connection) as first:
+        entry_post(
+            actor=None,
+            company=company,
+            journal_kind=JournalKind.SALES,
+            date=DAY,
+            lines=[LineSpec(acc[R.CASH].pk, debit=D("2.00")), LineSpec(acc[R.SERVICE_REVENUE].pk, credit=D("2.00"))],
+        )
+    # Two more than a warm posting: the missing rows inserted (insert-or-ignore), then locked.
+    assert len(first.captured_queries) == 10
 
 
 def test_entry_post_query_count_without_parties(company, acc):
