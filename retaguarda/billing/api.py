@@ -80,7 +80,7 @@ class SupplierBillIn(Schema):
     lines: list[BillLineIn] = Field(..., min_length=1, max_length=500)
 
 
-class PartyOut(Schema):
+class InvoicePartyOut(Schema):
     id: int
     name: str
     tax_id: str
@@ -142,7 +142,7 @@ class InvoiceSummaryOut(Schema):
     payment_status: str
     number: str
     supplier_reference: str
-    party: PartyOut
+    party: InvoicePartyOut
     order_id: int | None
     corrected_invoice_id: int | None
     issue_date: datetime.date

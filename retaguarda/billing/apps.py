@@ -16,6 +16,11 @@ class BillingConfig(AppConfig):
         if taxes_install not in COMPANY_CREATED_HOOKS:
             COMPANY_CREATED_HOOKS.append(taxes_install)
 
+        from django.db.models.signals import post_migrate
+
+        # Companies created before the books existed get their chart and taxes on upgrade.
+        post_migrate.connect(_books_ensure, sender=self, dispatch_uid="billing.books_ensure")
+
         # The customer page shows the party's invoices; the order page its invoices and the
         # "Invoice" button (both loaded with htmx from billing's own views).
         from retaguarda.sales.views import ORDER_PANELS
@@ -26,3 +31,9 @@ class BillingConfig(AppConfig):
         sections_register()
         if order_panel not in ORDER_PANELS:
             ORDER_PANELS.append(order_panel)
+
+
+def _books_ensure(sender, **kwargs):
+    from .services import books_ensure
+
+    books_ensure()

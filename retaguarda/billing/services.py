@@ -108,6 +108,23 @@ def taxes_install(company) -> None:
     )
 
 
+def books_ensure() -> int:
+    """Give every company created before the books existed its chart, journals, fiscal year and
+    taxes (run after each migration); returns how many companies were completed."""
+    from retaguarda.core.models import Company
+    from retaguarda.ledger.charts import ledger_ensure
+
+    completed = 0
+    for company in Company.objects.all():
+        with transaction.atomic():
+            installed = ledger_ensure(company)
+            if not Tax.objects.filter(company=company).exists():
+                taxes_install(company)
+                installed = True
+        completed += installed
+    return completed
+
+
 def _tax_name(definition: TaxDef) -> str:
     return f"{definition.family} {definition.rate.normalize():f} %"
 

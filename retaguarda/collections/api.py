@@ -116,7 +116,7 @@ class ConfirmIn(Schema):
     method: str = Field("transfer", max_length=16)
 
 
-class PartyOut(Schema):
+class PaymentPartyOut(Schema):
     id: int
     name: str
 
@@ -141,7 +141,7 @@ class PaymentOut(Schema):
     kind: str
     direction: str
     status: str
-    party: PartyOut
+    party: PaymentPartyOut
     date: datetime.date
     amount: MoneyOut
     currency: str

@@ -138,19 +138,26 @@ def _stock_entries_redate(company) -> None:
     Sequence.objects.bulk_create(
         Sequence(company=company, series=series, year=year, last_number=count) for year, count in counters.items()
     )
-    AccountBalance.objects.filter(company=company).update(debit=0, credit=0)
+    AccountBalance.objects.filter(company=company).delete()
     sums = (
         JournalLine.objects.filter(company=company, posted=True)
         .values("account_id", "period_id")
         .annotate(debit=Sum("debit"), credit=Sum("credit"))
+        .order_by()
     )
-    rows = {(r.account_id, r.period_id): r for r in AccountBalance.objects.filter(company=company)}
-    changed = []
-    for total in sums:
-        row = rows[(total["account_id"], total["period_id"])]
-        row.debit, row.credit = total["debit"], total["credit"]
-        changed.append(row)
-    AccountBalance.objects.bulk_update(changed, ["debit", "credit"], batch_size=500)
+    AccountBalance.objects.bulk_create(
+        (
+            AccountBalance(
+                company=company,
+                account_id=total["account_id"],
+                period_id=total["period_id"],
+                debit=total["debit"],
+                credit=total["credit"],
+            )
+            for total in sums
+        ),
+        batch_size=500,
+    )
 
 
 def _invoices_issue(actor, ops) -> list[Invoice]:

@@ -96,3 +96,23 @@ def test_the_same_supplier_number_twice_is_refused():
         )
     assert refused.value.code == "duplicate_supplier_reference"
     assert Invoice.objects.filter(company=company).count() == 1
+
+
+def test_a_company_from_before_the_books_gets_its_chart_and_taxes_on_upgrade():
+    from retaguarda.billing.models import Tax, TaxRule
+    from retaguarda.billing.services import books_ensure
+    from retaguarda.ledger.models import Account, FiscalYear, Journal
+
+    company = company_build(country="ES")
+    TaxRule.objects.filter(company=company).delete()
+    Tax.objects.filter(company=company).delete()
+    Account.objects.filter(company=company).update(parent=None)
+    Account.objects.filter(company=company).delete()
+    Journal.objects.filter(company=company).delete()
+    FiscalYear.objects.filter(company=company).delete()
+
+    assert books_ensure() == 1
+
+    assert accounts_by_role(company.pk)[AccountRole.RECEIVABLE].code.startswith("430")
+    assert Tax.objects.filter(company=company, code="IVA21").exists()
+    assert books_ensure() == 0

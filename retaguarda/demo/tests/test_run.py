@@ -100,7 +100,8 @@ def test_run_migrates_loads_the_demo_serves_and_stops_its_children(tmp_path):
     base = f"http://127.0.0.1:{port}"
     run = Run(tmp_path, port, tmp_path / "run-1.log")
     try:
-        output = run.wait_for("Press Ctrl-C to stop.", timeout=45)
+        # The first run migrates and loads a year of the demo store, its books included.
+        output = run.wait_for("Press Ctrl-C to stop.", timeout=300)
         assert "applying" in output and "migrations" in output
         assert "loading the BR demo" in output
         assert f"retaguarda is running at {base}/" in output

@@ -354,9 +354,9 @@ def test_sections_registered_by_other_areas_show_for_permitted_users(company, pa
     )
     try:
         codes = [s.code for s in sections.sections_for(actor_for(user_build(company, "sales"), company.pk), party)]
-        assert codes == ["contacts", "addresses", "orders", "test-orders", "history"]
+        assert codes == ["contacts", "addresses", "orders", "test-orders", "invoices", "history"]
         viewer = [s.code for s in sections.sections_for(actor_for(user_build(company, "legal"), company.pk), party)]
-        assert viewer == ["contacts", "addresses", "history"]
+        assert viewer == ["contacts", "addresses", "dunning", "history"]
         body = client_of(company, "sales").get(reverse("parties:party_detail", args=[party.pk])).content.decode()
         assert 'id="section-notes"' in body  # the test section reuses the notes template
         assert seen == [party.pk]
