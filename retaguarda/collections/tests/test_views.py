@@ -359,7 +359,7 @@ def test_the_customer_page_shows_balance_and_payments(company, customer):
     payment_build(company, party=customer, amount="30.00")
     html = client_as(company, Role.FINANCE).get(f"/parties/{customer.pk}/").content.decode()
     section = re.search(r'<section class="card" id="section-payments">.*?</section>', html, re.S).group(0)
-    assert "Balance €70.00 Overdue €70.00 Credit €0.00" in text_of(section)
+    assert "Balance €70.00 Overdue €70.00 Customer credit €0.00" in text_of(section)
     assert "Register a payment" in section
     assert len(table_rows(section, "party-payments")) == 1
     sales = client_as(company, Role.SALES).get(f"/parties/{customer.pk}/").content.decode()
