@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from retaguarda.common.fields import round_money
 
-from .choices import InvoiceKind, PaymentStatus
+from .choices import InvoiceKind, InvoicingBasis, PaymentStatus
 
 ZERO = Decimal(0)
 EU_COUNTRIES = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split())
@@ -41,6 +41,14 @@ def fiscal_position_default(
             return "intra_eu_b2b" if party_is_company and party_has_tax_id else "domestic"
         return "export"
     return "domestic"
+
+
+def invoiceable_quantity(line, basis: str) -> Decimal:
+    """What an order line has left to invoice: shipped net of returns (or, on the ordered basis,
+    ordered) less what is already invoiced; negative when a return awaits its credit note."""
+    if basis == InvoicingBasis.ORDERED:
+        return line.quantity - line.quantity_invoiced
+    return line.quantity_shipped - line.quantity_returned - line.quantity_invoiced
 
 
 def payment_status(*, payable: Decimal, residual: Decimal) -> str:

@@ -17,6 +17,7 @@ from retaguarda.core.permissions import Actor, require
 from retaguarda.sales.choices import OrderStatus
 from retaguarda.sales.models import SalesOrder, SalesOrderLine
 
+from .calculations import invoiceable_quantity
 from .choices import CUSTOMER_KINDS, InvoiceKind, InvoiceStatus, InvoicingBasis
 from .filters import INVOICE_LISTING
 from .models import Invoice, InvoiceLine, InvoiceTax, Tax, TaxRule
@@ -131,10 +132,7 @@ def invoiceable_quantities(order: SalesOrder, *, basis: str | None = None) -> di
         lines = list(SalesOrderLine.objects.filter(order=order).order_by("position"))
     result = {}
     for line in lines:
-        if basis == InvoicingBasis.ORDERED:
-            quantity = line.quantity - line.quantity_invoiced
-        else:
-            quantity = line.quantity_shipped - line.quantity_returned - line.quantity_invoiced
+        quantity = invoiceable_quantity(line, basis)
         if quantity > 0:
             result[line.pk] = quantity
     return result

@@ -36,6 +36,7 @@ from .calculations import (
     ZERO,
     due_date_for,
     fiscal_position_default,
+    invoiceable_quantity,
     number_format,
     payment_status,
     series_for,
@@ -322,12 +323,6 @@ def _draft_save(invoice: Invoice, lines: list[InvoiceLine], summary: list[Invoic
     return invoice
 
 
-def _invoiceable(line: SalesOrderLine, basis: str) -> Decimal:
-    if basis == InvoicingBasis.ORDERED:
-        return line.quantity - line.quantity_invoiced
-    return line.quantity_shipped - line.quantity_returned - line.quantity_invoiced
-
-
 @transaction.atomic
 def invoice_create_for_order(*, actor: Actor, order_id, basis: str | None = None, issue_date=None) -> Invoice:
     """A draft customer invoice for what the order has not been invoiced for yet: its shipped
@@ -350,7 +345,7 @@ def _create_for_order(*, actor: Actor, order_id, basis: str | None, issue_date) 
     order_lines = list(
         SalesOrderLine.objects.select_related("product", "product__uom").filter(order=order).order_by("position")
     )
-    quantities = {line.pk: _invoiceable(line, basis) for line in order_lines}
+    quantities = {line.pk: invoiceable_quantity(line, basis) for line in order_lines}
     quantities = {pk: q for pk, q in quantities.items() if q > 0}
     if not quantities:
         raise Conflict(_("Nothing of this order is left to invoice."), code="nothing_to_invoice")
