@@ -886,6 +886,36 @@ def _credits_take(credits: list[_Credit], amount: Decimal) -> list[tuple[_Credit
     return taken
 
 
+def _credits_match(actor: Actor, taken, *, taker, on_date, roles, **target) -> list[PaymentAllocation]:
+    """Match each credit share taken against `taker` (an invoice's open item, or a refund's),
+    recording an allocation to `target` (invoice= or refund=), then use the credits up; returns
+    the allocations."""
+    matches = [
+        _match(
+            actor=actor,
+            giver=credit.open,
+            taker=taker,
+            amount=share,
+            on_date=on_date,
+            roles=roles,
+            allocation=PaymentAllocation(
+                company=actor.company,
+                payment=credit.payment,
+                credit_note=credit.credit_note,
+                date=on_date,
+                amount=share,
+                amount_base=ZERO,
+                created_by=_user(actor),
+                **target,
+            ),
+        )
+        for credit, share in taken
+    ]
+    _matches_apply(actor, matches)
+    _credits_consume(taken, on_date)
+    return [match.allocation for match in matches]
+
+
 def _credits_consume(taken: list[tuple[_Credit, Decimal]], on_date) -> None:
     """Lower the credits used: a payment's unapplied part (guarded), a credit note's open amount."""
     for credit, share in taken:
@@ -947,31 +977,7 @@ def credit_apply(
     taken = _credits_take(credits, amount)
     roles = accounts_by_role(actor.company.pk)
     taker = _open_of_line(invoice.open_item, invoice.residual, invoice.number)
-    matches = []
-    for credit, share in taken:
-        allocation = PaymentAllocation(
-            company=actor.company,
-            payment=credit.payment,
-            credit_note=credit.credit_note,
-            invoice=invoice,
-            date=on_date,
-            amount=share,
-            amount_base=ZERO,
-            created_by=_user(actor),
-        )
-        matches.append(
-            _match(
-                actor=actor,
-                giver=credit.open,
-                taker=taker,
-                amount=share,
-                on_date=on_date,
-                roles=roles,
-                allocation=allocation,
-            )
-        )
-    _matches_apply(actor, matches)
-    _credits_consume(taken, on_date)
+    allocations = _credits_match(actor, taken, taker=taker, on_date=on_date, roles=roles, invoice=invoice)
     invoice_settle(invoice_id=invoice.pk, amount=amount, paid_on=on_date)
     audit_record(
         actor=actor,
@@ -983,7 +989,7 @@ def credit_apply(
             "credits": [f"{(c.payment or c.credit_note)} {share}" for c, share in taken],
         },
     )
-    return [match.allocation for match in matches]
+    return allocations
 
 
 @transaction.atomic
@@ -1064,31 +1070,7 @@ def refund_register(
         notes=notes,
     )
     taken = _credits_take(credits, amount)
-    matches = []
-    for credit, share in taken:
-        allocation = PaymentAllocation(
-            company=actor.company,
-            payment=credit.payment,
-            credit_note=credit.credit_note,
-            refund=refund,
-            date=on_date,
-            amount=share,
-            amount_base=ZERO,
-            created_by=_user(actor),
-        )
-        matches.append(
-            _match(
-                actor=actor,
-                giver=credit.open,
-                taker=taker,
-                amount=share,
-                on_date=on_date,
-                roles=roles,
-                allocation=allocation,
-            )
-        )
-    _matches_apply(actor, matches)
-    _credits_consume(taken, on_date)
+    _credits_match(actor, taken, taker=taker, on_date=on_date, roles=roles, refund=refund)
     # A refund is all allocated: it only ever pays back credit.
     refund.unapplied = ZERO
     refund.save(update_fields=["journal_entry", "open_item", "unapplied"])
